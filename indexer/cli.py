@@ -1,0 +1,140 @@
+"""The coop-library command: parses arguments and calls the library and the indexer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from library import settings
+from library.errors import IndexBusyError, LibraryError
+
+from .report import EXIT_BUSY, EXIT_FATAL, RunReport
+from .run import check_corpus, run_indexer
+
+
+def _default(name: str) -> str:
+    return str(settings.get(name))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="coop-library")
+def cli() -> None:
+    """The Co-operative Practice Library: index and search co-operative council practice.
+
+    \b
+    Example:
+        coop-library index --corpus corpus --index var/index
+    """
+
+
+@cli.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    default=lambda: _default("corpus"),
+    show_default="./corpus or $COOP_LIBRARY_CORPUS",
+    help="Folder of documents to index.",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=lambda: _default("index"),
+    show_default="./var/index or $COOP_LIBRARY_INDEX",
+    help="Folder holding the index generations.",
+)
+@click.option("--full", is_flag=True, help="Re-read every file and build a fresh generation.")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a JSON report of every file's outcome here.",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but problems and the summary line.")
+def index(corpus: Path, index_dir: Path, full: bool, report_file: Path | None, quiet: bool) -> None:
+    """Bring the index up to date with the corpus, incrementally.
+
+    Safe to run from cron or a systemd timer: readers keep the last published
+    index until the new one is complete. Exit codes: 0 all indexed, 1 some files
+    rejected (see the report), 3 fatal error (nothing changed), 4 another run is
+    in progress.
+
+    \b
+    Example:
+        coop-library index --corpus corpus --index var/index --report var/last-run.json
+    """
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = None
+
+    def on_total(total: int) -> None:
+        nonlocal bar
+        if show_bar:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="file", desc="Indexing", file=sys.stderr, leave=False)
+
+    def progress(_: str) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        report = run_indexer(corpus, index_dir, full=full, progress=progress, on_total=on_total)
+    except IndexBusyError as exc:
+        click.echo(f"coop-library index: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    except LibraryError as exc:
+        click.echo(f"coop-library index: fatal: {exc}\nThe published index was not changed.", err=True)
+        sys.exit(EXIT_FATAL)
+    except OSError as exc:
+        click.echo(
+            f"coop-library index: fatal: {exc.strerror or exc} ({exc.filename or index_dir})\nThe published index was not changed.",
+            err=True,
+        )
+        sys.exit(EXIT_FATAL)
+    finally:
+        if bar is not None:
+            bar.close()
+    _finish(report, report_file, quiet)
+
+
+@cli.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    default=lambda: _default("corpus"),
+    show_default="./corpus or $COOP_LIBRARY_CORPUS",
+    help="Folder of documents to check.",
+)
+@click.option(
+    "--report", "report_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report here."
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but problems and the summary line.")
+def check(corpus: Path, report_file: Path | None, quiet: bool) -> None:
+    """Validate the corpus and its vocabularies without touching the index.
+
+    \b
+    Example:
+        coop-library check --corpus corpus
+    """
+    try:
+        report = check_corpus(corpus)
+    except LibraryError as exc:
+        click.echo(f"coop-library check: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
+    _finish(report, report_file, quiet, verb="check")
+
+
+def _finish(report: RunReport, report_file: Path | None, quiet: bool, verb: str = "index") -> None:
+    for line in report.problem_lines():
+        if not (quiet and line.startswith("WARNING")):
+            click.echo(line, err=True)
+    if report_file:
+        report_file.parent.mkdir(parents=True, exist_ok=True)
+        report_file.write_text(report.to_json(), encoding="utf-8")
+    line = report.summary_line()
+    if verb == "check":
+        line = f"coop-library check: {report.documents} documents readable; {len(report.failed)} failed, {len(report.warnings)} warnings"
+    click.echo(line)
+    sys.exit(report.exit_code)

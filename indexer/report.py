@@ -1,0 +1,69 @@
+"""What a run did, for the terminal, for cron and as a JSON report."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+EXIT_OK = 0  # every document indexed (warnings allowed)
+EXIT_REJECTED = 1  # finished, but some files were rejected or kept stale
+EXIT_FATAL = 3  # nothing changed: vocabularies invalid, index folder unusable, ...
+EXIT_BUSY = 4  # another run holds the lock; nothing changed
+
+
+@dataclass
+class FileNote:
+    path: str
+    reason: str = ""
+    id: str = ""
+
+
+@dataclass
+class RunReport:
+    corpus: str
+    index: str
+    full: bool = False
+    started: float = field(default_factory=time.time)
+    finished: float = 0.0
+    generation: int = 0
+    published: bool = False
+    documents: int = 0
+    unchanged: int = 0
+    added: list[FileNote] = field(default_factory=list)
+    changed: list[FileNote] = field(default_factory=list)
+    deleted: list[FileNote] = field(default_factory=list)
+    failed: list[FileNote] = field(default_factory=list)
+    stale: list[FileNote] = field(default_factory=list)
+    warnings: list[FileNote] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_REJECTED if self.failed or self.stale else EXIT_OK
+
+    def summary_line(self) -> str:
+        """One line for cron mail and logs."""
+        state = (
+            f"published generation {self.generation}"
+            if self.published
+            else f"no changes; generation {self.generation} still serving"
+        )
+        return (
+            f"coop-library index: {state}; {self.documents} documents "
+            f"({len(self.added)} added, {len(self.changed)} changed, {len(self.deleted)} deleted, {self.unchanged} unchanged); "
+            f"{len(self.failed)} failed, {len(self.stale)} stale, {len(self.warnings)} warnings; "
+            f"{self.finished - self.started:.1f}s"
+        )
+
+    def problem_lines(self) -> list[str]:
+        """One line per rejected file and warning, saying what was done about it."""
+        lines = [f"FAILED {n.path}: {n.reason} (skipped)" for n in self.failed]
+        lines += [f"STALE {n.path}: {n.reason} (kept the last good version of {n.id!r})" for n in self.stale]
+        lines += [f"WARNING {n.path}: {n.reason}" for n in self.warnings]
+        return lines
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["exit_code"] = self.exit_code
+        data["summary"] = self.summary_line()
+        return json.dumps(data, indent=2, ensure_ascii=False)

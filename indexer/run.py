@@ -1,0 +1,199 @@
+"""One indexer run: scan, read what changed, write one new generation, publish it."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from library import settings
+from library.errors import ParseError
+from library.model import Document
+from library.readers import content_hash, file_stat, read_file
+from library.schema import document_fields, stored_document
+from library.store import IndexStore
+from library.tagging import Tagger
+from library.vocab import Vocabularies, load_vocabularies
+
+from .report import EXIT_BUSY, EXIT_FATAL, EXIT_OK, EXIT_REJECTED, FileNote, RunReport
+from .scan import scan_corpus
+
+__all__ = ["EXIT_BUSY", "EXIT_FATAL", "EXIT_OK", "EXIT_REJECTED", "RunReport", "check_corpus", "run_indexer"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class _Seen:
+    """A document file found in this run."""
+
+    shown: str
+    size: int
+    mtime: int
+    hash: str = ""
+    doc: Document | None = None
+    doc_id: str = ""
+
+
+def vocabulary_folder(corpus: Path) -> Path:
+    """Vocabularies live in the corpus folder, else in the bundled corpus."""
+    if (corpus / "themes.yaml").exists():
+        return corpus
+    return Path(__file__).resolve().parent.parent / "corpus"
+
+
+def run_indexer(
+    corpus: Path,
+    index_root: Path,
+    full: bool = False,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Bring the index up to date with the corpus; raise LibraryError subclasses on fatal problems."""
+    vocab = load_vocabularies(vocabulary_folder(corpus))
+    report = RunReport(corpus=str(corpus), index=str(index_root), full=full)
+    store = IndexStore(index_root)
+    with store.lock():
+        _run(corpus, store, vocab, report, progress, on_total)
+    report.finished = time.time()
+    return report
+
+
+def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ignore[no-untyped-def]
+    if not corpus.is_dir():
+        raise ParseError(str(corpus), "is not a folder of documents; pass --corpus or set COOP_LIBRARY_CORPUS")
+    old = (store.manifest().documents or {}) if store else {}
+    old_by_path = {str(entry["path"]): doc_id for doc_id, entry in old.items()}
+    tagger = Tagger(vocab)
+    max_bytes = int(settings.get("max_file_bytes"))  # type: ignore[call-overload]
+    notes: list[tuple[str, str]] = []
+    found = list(scan_corpus(corpus, notes))
+    report.warnings += [FileNote(path, reason) for path, reason in notes]
+    if on_total:
+        on_total(len(found))
+
+    seen: list[_Seen] = []
+    for item in found:
+        if progress:
+            progress(item.shown)
+        try:
+            size, mtime = file_stat(item.path)
+        except OSError:
+            size, mtime = -1, -1
+        entry = _Seen(item.shown, size, mtime)
+        previous = old.get(old_by_path.get(item.shown, ""))
+        if not report.full and previous and (previous["size"], previous["mtime"]) == (size, mtime):
+            entry.doc_id, entry.hash = old_by_path[item.shown], str(previous["hash"])
+            seen.append(entry)
+            continue
+        entry.hash = content_hash(item.path, max_bytes)
+        if not report.full and previous and previous["hash"] == entry.hash:
+            entry.doc_id = old_by_path[item.shown]
+            seen.append(entry)
+            continue
+        try:
+            raw = read_file(item.path, item.shown, max_bytes)
+            entry.doc, warnings = tagger.build(raw, entry.hash)
+            entry.doc_id = entry.doc.id
+            report.warnings += [FileNote(item.shown, w, entry.doc_id) for w in warnings]
+        except ParseError as exc:
+            _reject(report, old_by_path, item.shown, exc.reason if not exc.line else f"line {exc.line}: {exc.reason}")
+            continue
+        seen.append(entry)
+
+    _refuse_duplicate_ids(report, seen, old_by_path)
+    if store is None:
+        report.documents = len(seen)
+        return
+    _apply(store, vocab, report, seen, old, old_by_path)
+
+
+def check_corpus(corpus: Path, progress: Progress | None = None) -> RunReport:
+    """Read and tag every document and validate the vocabularies, without touching any index."""
+    vocab = load_vocabularies(vocabulary_folder(corpus))
+    report = RunReport(corpus=str(corpus), index="", full=True)
+    _run(corpus, None, vocab, report, progress, None)
+    report.finished = time.time()
+    return report
+
+
+def _reject(report: RunReport, old_by_path: dict[str, str], shown: str, reason: str) -> None:
+    if shown in old_by_path:
+        report.stale.append(FileNote(shown, reason, old_by_path[shown]))
+    else:
+        report.failed.append(FileNote(shown, reason))
+
+
+def _refuse_duplicate_ids(report: RunReport, seen: list[_Seen], old_by_path: dict[str, str]) -> None:
+    by_id: dict[str, list[_Seen]] = defaultdict(list)
+    for entry in seen:
+        by_id[entry.doc_id].append(entry)
+    for doc_id, entries in by_id.items():
+        if len(entries) < 2:
+            continue
+        paths = [e.shown for e in entries]
+        for entry in entries:
+            others = ", ".join(p for p in paths if p != entry.shown)
+            _reject(
+                report,
+                old_by_path,
+                entry.shown,
+                f"id {doc_id!r} is also used by {others}; give each document its own id",
+            )
+            seen.remove(entry)
+
+
+def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path) -> None:  # type: ignore[no-untyped-def]
+    new: dict[str, dict[str, object]] = {}
+    upserts: list[Document] = []
+    for entry in seen:
+        new[entry.doc_id] = {"path": entry.shown, "hash": entry.hash, "size": entry.size, "mtime": entry.mtime}
+        if entry.doc is None:
+            report.unchanged += 1
+            continue
+        upserts.append(entry.doc)
+        previous_id = old_by_path.get(entry.shown)
+        target = report.changed if entry.doc_id in old or previous_id else report.added
+        target.append(FileNote(entry.shown, "", entry.doc_id))
+    kept = {note.id for note in report.stale}
+    for doc_id in kept:
+        if doc_id not in new:
+            new[doc_id] = old[doc_id]
+    deletes = [doc_id for doc_id in old if doc_id not in new]
+    report.deleted = [FileNote(str(old[d]["path"]), "", d) for d in deletes]
+    report.documents = len(new)
+    report.generation = store.current_generation()
+    if not upserts and not deletes and not report.full:
+        return
+
+    builder = store.begin(full=report.full)
+    try:
+        writer = builder.index.writer(limitmb=256)
+        try:
+            if report.full:
+                upserts += _last_good_versions(store, [d for d in kept if all(u.id != d for u in upserts)])
+            for doc in upserts:
+                (writer.add_document if report.full else writer.update_document)(**document_fields(doc, vocab))
+            for doc_id in deletes:
+                writer.delete_by_term("id", doc_id)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        builder.publish(new)
+    except BaseException:
+        builder.abort()
+        raise
+    report.generation = builder.number
+    report.published = True
+
+
+def _last_good_versions(store: IndexStore, doc_ids: list[str]) -> list[Document]:
+    """Fetch stale documents from the published index, so a full rebuild keeps them."""
+    if not doc_ids:
+        return []
+    _, ix = store.open()
+    with ix.searcher() as searcher:
+        return [stored_document(fields) for d in doc_ids if (fields := searcher.document(id=d))]

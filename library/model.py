@@ -1,0 +1,113 @@
+"""The document model: what a file becomes once read and tagged."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date as _date
+
+DECLARED = "declared"
+INFERRED = "inferred"
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A council or theme attached to a document, with where it came from."""
+
+    value: str
+    source: str = DECLARED
+
+
+@dataclass(frozen=True, order=True)
+class DocDate:
+    """A full date, or a year alone when the day is not known."""
+
+    year: int
+    month: int = 0
+    day: int = 0
+
+    @classmethod
+    def parse(cls, value: object) -> DocDate:
+        """Read a date from YAML or text: 2016, '2016', '2016-07-05', date(2016, 7, 5)."""
+        if isinstance(value, _date):
+            return cls(value.year, value.month, value.day)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return cls._checked(value, 0, 0)
+        text = str(value).strip()
+        m = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?", text)
+        if not m:
+            raise ValueError(f"{text!r} is not a date; write YYYY-MM-DD, or the year alone")
+        year, month, day = (int(g) if g else 0 for g in m.groups())
+        return cls._checked(year, month, day)
+
+    @classmethod
+    def _checked(cls, year: int, month: int, day: int) -> DocDate:
+        if not 1800 <= year <= 2200:
+            raise ValueError(f"year {year} is out of range")
+        if month and day:
+            _date(year, month, day)  # raises ValueError for impossible dates
+        elif month and not 1 <= month <= 12:
+            raise ValueError(f"month {month} is out of range")
+        return cls(year, month, day)
+
+    @property
+    def iso(self) -> str:
+        if self.month and self.day:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.month:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}"
+
+    @property
+    def sort_key(self) -> int:
+        return self.year * 10000 + self.month * 100 + self.day
+
+
+@dataclass
+class Document:
+    """One piece of co-operative practice, ready to index."""
+
+    id: str
+    title: str
+    doc_type: str
+    councils: list[Tag] = field(default_factory=list)
+    themes: list[Tag] = field(default_factory=list)
+    date: DocDate | None = None
+    summary: str = ""
+    body: str = ""
+    source_url: str = ""
+    lead_contact: str = ""
+    partners: list[str] = field(default_factory=list)
+    mentioned: list[str] = field(default_factory=list)
+    source_path: str = ""
+    content_hash: str = ""
+    doc_type_source: str = DECLARED
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def council_ids(self) -> list[str]:
+        return [t.value for t in self.councils]
+
+    @property
+    def theme_ids(self) -> list[str]:
+        return [t.value for t in self.themes]
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready dict of every field."""
+        data = asdict(self)
+        data["date"] = self.date.iso if self.date else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Document:
+        """Rebuild a Document from to_dict() output."""
+        values = dict(data)
+        values["councils"] = [Tag(**t) for t in values.get("councils", [])]  # type: ignore[union-attr]
+        values["themes"] = [Tag(**t) for t in values.get("themes", [])]  # type: ignore[union-attr]
+        raw_date = values.get("date")
+        values["date"] = DocDate.parse(raw_date) if raw_date else None
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,94 @@
+"""HTML press releases saved from council websites."""
+
+from __future__ import annotations
+
+import re
+import warnings as _warnings
+from pathlib import Path
+
+from ..errors import ParseError
+from .common import RawDocument, clean_text, decode_text, read_bytes, read_sidecar
+
+_CHROME_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "dialog",
+)
+_CHROME_HINTS = re.compile(
+    r"cookie|consent|banner|breadcrumb|skip|share|social|newsletter|menu|navbar|sidebar|related", re.I
+)
+_BLOCK_TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "br", "section", "blockquote", "dd", "dt")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_VISIBLE_DATE = re.compile(rf"\b(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}})\b")
+MIN_WORDS = 20
+
+
+def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
+    """Read a saved web page: title, date and article text, without the site's chrome."""
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+
+    warnings: list[str] = []
+    html = decode_text(read_bytes(path, shown, max_bytes), shown, warnings)
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            _warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(html, "html.parser")
+        title = _meta(soup, "og:title") or _text_of(soup.find("h1")) or _text_of(soup.title)
+        found_date = _meta(soup, "article:published_time") or _time_datetime(soup)
+        for tag in soup.find_all(_CHROME_TAGS):
+            tag.decompose()
+        for tag in soup.find_all(_is_chrome):
+            tag.decompose()
+        content = soup.find("main") or soup.find("article") or soup.body or soup
+        for br in content.find_all(_BLOCK_TAGS):
+            br.insert_before("\n")
+            br.insert_after("\n")
+        body = clean_text(re.sub(r"[ \t\xa0]+", " ", content.get_text()))
+    except RecursionError:
+        raise ParseError(shown, "is HTML nested too deeply to read") from None
+    if len(body.split()) < MIN_WORDS:
+        raise ParseError(shown, "has no article text: the page is all navigation, banners or scripts")
+    if not found_date:
+        m = _VISIBLE_DATE.search(body)
+        if m:
+            found_date = f"{m.group(3)}-{_MONTHS.split('|').index(m.group(2)) + 1:02d}-{int(m.group(1)):02d}"
+    meta = read_sidecar(path, shown, max_bytes, warnings)
+    return RawDocument(shown, meta, body, found_title=title, found_date=found_date, warnings=warnings)
+
+
+def _meta(soup, prop: str) -> str:  # type: ignore[no-untyped-def]
+    tag = soup.find("meta", attrs={"property": prop}) or soup.find("meta", attrs={"name": prop})
+    content = tag.get("content") if tag else None
+    return content.strip() if isinstance(content, str) else ""
+
+
+def _time_datetime(soup) -> str:  # type: ignore[no-untyped-def]
+    tag = soup.find("time", attrs={"datetime": True})
+    value = tag.get("datetime") if tag else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _text_of(tag) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(tag.get_text(" ").split()) if tag else ""
+
+
+def _is_chrome(tag) -> bool:  # type: ignore[no-untyped-def]
+    if tag.name in ("main", "article", "body", "html") or tag.attrs is None:
+        return False
+    hints = " ".join([str(tag.get("id") or ""), " ".join(tag.get("class") or []), str(tag.get("role") or "")])
+    return (
+        bool(hints.strip())
+        and bool(_CHROME_HINTS.search(hints))
+        or tag.get("role") in ("navigation", "banner", "contentinfo")
+    )

@@ -1,0 +1,54 @@
+"""Markdown with YAML front matter."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import ParseError
+from .common import RawDocument, clean_text, decode_text, parse_metadata, read_bytes
+
+_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+
+
+def read_markdown(path: Path, shown: str, max_bytes: int) -> RawDocument:
+    """Read a Markdown file; front matter between '---' lines becomes metadata."""
+    warnings: list[str] = []
+    text = decode_text(read_bytes(path, shown, max_bytes), shown, warnings)
+    meta: dict[str, object] = {}
+    lines = text.split("\n")
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
+        if end is None:
+            raise ParseError(
+                shown, "front matter opened with '---' on line 1 is never closed; add a '---' line after it", 1
+            )
+        meta = parse_metadata("\n".join(lines[1:end]), shown, line_offset=1)
+        lines = lines[end + 1 :]
+    body_lines, found_title = _plain_lines(lines)
+    body = clean_text("\n".join(body_lines))
+    if not body and not meta.get("summary"):
+        raise ParseError(shown, "has no text after its front matter")
+    return RawDocument(shown, meta, body, found_title=found_title, warnings=warnings)
+
+
+def _plain_lines(lines: list[str]) -> tuple[list[str], str]:
+    """Turn Markdown into plain lines, and note the first heading."""
+    out, title = [], ""
+    for line in lines:
+        stripped = line.strip()
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*$", stripped)
+        if heading:
+            stripped = heading.group(1)
+            title = title or stripped
+        elif re.fullmatch(r"[-*_]{3,}", stripped):
+            stripped = ""
+        else:
+            stripped = re.sub(r"^(?:[-*+]|\d+[.)])\s+", "", stripped)
+            stripped = re.sub(r"^>\s?", "", stripped)
+        stripped = _LINK.sub(r"\1", stripped)
+        stripped = _EMPHASIS.sub(r"\2", stripped)
+        out.append(stripped)
+    return out, title

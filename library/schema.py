@@ -1,0 +1,64 @@
+"""The Whoosh schema and the mapping between Documents and index fields."""
+
+from __future__ import annotations
+
+import json
+
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from .analysis import text_analyzer
+from .model import Document
+from .vocab import Vocabularies
+
+
+def build_schema() -> Schema:
+    """Return the index schema: ranked text fields, facet fields and stored metadata."""
+    analyzer = text_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=3.0, spelling=True),
+        summary=TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
+        body=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        council=KEYWORD(stored=True, commas=True, scorable=True),
+        theme=KEYWORD(stored=True, commas=True, scorable=True),
+        type=ID(stored=True),
+        region=KEYWORD(stored=True, commas=True),
+        year=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
+        date_sort=NUMERIC(int, bits=32, sortable=True, signed=False),
+        path=ID(stored=True),
+        meta=STORED(),
+    )
+
+
+def document_fields(doc: Document, vocab: Vocabularies) -> dict[str, object]:
+    """Return the field values that index one Document."""
+    regions = []
+    for council_id in doc.council_ids:
+        council = vocab.councils.get(council_id)
+        if council and council.region_id not in regions:
+            regions.append(council.region_id)
+    meta = doc.to_dict()
+    del meta["body"]
+    fields: dict[str, object] = {
+        "id": doc.id,
+        "title": doc.title,
+        "summary": doc.summary,
+        "body": doc.body,
+        "council": ",".join(doc.council_ids),
+        "theme": ",".join(doc.theme_ids),
+        "type": doc.doc_type,
+        "region": ",".join(regions),
+        "path": doc.source_path,
+        "meta": json.dumps(meta, ensure_ascii=False, default=str),
+        "date_sort": doc.date.sort_key if doc.date else 0,
+    }
+    if doc.year:
+        fields["year"] = doc.year
+    return fields
+
+
+def stored_document(stored: dict[str, object]) -> Document:
+    """Rebuild the Document from a hit's stored fields."""
+    meta = json.loads(str(stored["meta"]))
+    meta["body"] = stored.get("body", "")
+    return Document.from_dict(meta)

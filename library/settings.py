@@ -1,0 +1,50 @@
+"""Settings with defaults, help text and a COOP_LIBRARY_* environment variable each."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "COOP_LIBRARY_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("corpus", "corpus", "Folder of documents and vocabularies to index."),
+    Setting("index", "var/index", "Folder that holds the published index generations."),
+    Setting("max_file_bytes", 20 * 1024 * 1024, "Files larger than this many bytes are skipped."),
+    Setting("max_pdf_pages", 500, "PDF pages beyond this number are not read."),
+    Setting("keep_generations", 3, "How many published index generations to keep on disk."),
+    Setting("host", "127.0.0.1", "Address the web server listens on."),
+    Setting("port", 5000, "Port the web server listens on."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> object:
+    """Return a setting's value from its environment variable, else its default."""
+    setting = _BY_NAME[name]
+    raw = os.environ.get(setting.env)
+    if raw is None or raw == "":
+        return setting.default
+    if isinstance(setting.default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{setting.env}={raw!r} is not a whole number") from None
+    return raw
+
+
+def get_path(name: str) -> Path:
+    """Return a path setting as a Path."""
+    return Path(str(get(name)))

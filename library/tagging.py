@@ -1,0 +1,210 @@
+"""Turn a RawDocument into a tagged Document: resolve declared tags, infer the missing ones."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from .model import DECLARED, INFERRED, DocDate, Document, Tag
+from .names import Gazetteer, fold
+from .readers import RawDocument
+from .vocab import Vocabularies
+
+KNOWN_KEYS = {
+    "id", "title", "type", "councils", "themes", "date", "year", "summary",
+    "source_url", "lead_contact", "partners", "mentioned",
+}  # fmt: skip
+DEFAULT_TYPES = {".html": "press-release", ".htm": "press-release", ".pdf": "report"}
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+THEME_THRESHOLD = 2
+MAX_INFERRED_THEMES = 4
+
+
+@dataclass
+class ThemeRule:
+    theme_id: str
+    patterns: list[re.Pattern[str]] = field(default_factory=list)
+
+    def score(self, title: str, text: str) -> int:
+        hits = [p for p in self.patterns if p.search(text)]
+        title_hits = [p for p in self.patterns if p.search(title)]
+        return len(hits) + 2 * len(title_hits)
+
+
+def _signal_pattern(signal: str) -> re.Pattern[str]:
+    if signal.isupper() and " " not in signal:
+        return re.compile(rf"(?<![A-Za-z]){re.escape(signal)}(?![A-Za-z])")
+    words = [re.escape(w) for w in re.split(r"[\s-]+", fold(signal)) if w]
+    return re.compile(r"(?<![a-z])" + r"[\s-]*".join(words) + r"(?![a-z])")
+
+
+class Tagger:
+    """Resolves names against the vocabularies and infers councils and themes from text."""
+
+    def __init__(self, vocab: Vocabularies) -> None:
+        self.vocab = vocab
+        self.gazetteer = Gazetteer()
+        for c in vocab.councils.values():
+            self.gazetteer.add_names(c.id, c.name, *c.aliases)
+            if c.place:
+                self.gazetteer.add_place(c.id, c.place)
+        self.rules = [
+            ThemeRule(t.id, [_signal_pattern(s) for s in (t.label, *t.signals)]) for t in vocab.themes.values()
+        ]
+        self._acronyms = {t.id: [s for s in t.signals if s.isupper()] for t in vocab.themes.values()}
+
+    def infer_councils(self, text: str) -> list[str]:
+        """Return the ids of councils named in the text, in order of first mention."""
+        return [ident for ident, _ in self.gazetteer.find(text)]
+
+    def infer_themes(self, title: str, text: str) -> list[str]:
+        """Return the themes whose signals the text carries strongly enough."""
+        folded_title, folded_text = fold(title), fold(text)
+        scored = []
+        for rule in self.rules:
+            score = rule.score(folded_title, folded_text)
+            score += sum(2 for a in self._acronyms[rule.theme_id] if re.search(rf"\b{a}\b", title + " " + text))
+            if score >= THEME_THRESHOLD:
+                scored.append((-score, rule.theme_id))
+        return [theme_id for _, theme_id in sorted(scored)[:MAX_INFERRED_THEMES]]
+
+    def build(self, raw: RawDocument, content_hash: str) -> tuple[Document, list[str]]:
+        """Make a Document from a file's raw metadata and text; return it with any warnings."""
+        meta, warnings = raw.meta, list(raw.warnings)
+        unknown = sorted(set(meta) - KNOWN_KEYS)
+        if unknown:
+            warnings.append(f"unknown metadata keys kept but not used: {', '.join(unknown)}")
+        suffix = PurePosixPath(raw.path).suffix.lower()
+        doc = Document(
+            id=self._doc_id(raw, warnings),
+            title=_one_line(_text(meta, "title", warnings)) or raw.found_title or _title_from_path(raw.path),
+            doc_type="",
+            summary=_text(meta, "summary", warnings) or _first_words(raw.body, 40),
+            body=raw.body,
+            source_url=self._url(meta, warnings),
+            lead_contact=_text(meta, "lead_contact", warnings),
+            partners=_list(meta, "partners", warnings),
+            source_path=raw.path,
+            content_hash=content_hash,
+            extra={k: meta[k] for k in unknown},
+        )
+        if not (_text(meta, "title", []) or raw.found_title):
+            warnings.append("no title found; using the file name")
+        doc.doc_type, doc.doc_type_source = self._doc_type(meta, suffix, warnings)
+        doc.date = self._date(meta, raw.found_date, warnings)
+        text = f"{doc.title}\n{doc.summary}\n{doc.body}"
+        doc.councils = self._tags(
+            meta, "councils", self.vocab.council_names, "council register (councils.yaml)", warnings
+        )
+        if "councils" not in meta or (doc.councils == [] and meta.get("councils") not in ([], None)):
+            doc.councils = [Tag(c, INFERRED) for c in self.infer_councils(text)]
+        doc.themes = self._tags(meta, "themes", self.vocab.theme_names, "themes (themes.yaml)", warnings)
+        if "themes" not in meta or (doc.themes == [] and meta.get("themes") not in ([], None)):
+            doc.themes = [Tag(t, INFERRED) for t in self.infer_themes(doc.title, f"{doc.summary}\n{doc.body}")]
+        doc.mentioned = [
+            t.value
+            for t in self._tags(
+                meta, "mentioned", self.vocab.council_names, "council register (councils.yaml)", warnings
+            )
+        ]
+        return doc, warnings
+
+    def _doc_id(self, raw: RawDocument, warnings: list[str]) -> str:
+        declared = raw.meta.get("id")
+        if declared is not None:
+            text = str(declared).strip().strip("/")
+            if _ID.match(text) and ".." not in text.split("/"):
+                return text
+            warnings.append(
+                f"id {declared!r} is not usable (letters, digits, '.', '_', '-' and '/' only); using the file path"
+            )
+        return str(PurePosixPath(raw.path).with_suffix(""))
+
+    def _doc_type(self, meta: dict[str, object], suffix: str, warnings: list[str]) -> tuple[str, str]:
+        default = DEFAULT_TYPES.get(suffix, "report")
+        value = meta.get("type")
+        if value is None or value == "":
+            return default, INFERRED
+        wanted = fold(str(value)).strip().replace(" ", "-")
+        for doc_type in self.vocab.doc_types.values():
+            if wanted in (doc_type.id, fold(doc_type.label).replace(" ", "-")):
+                return doc_type.id, DECLARED
+        warnings.append(f"type {value!r} is not in doc_types.yaml; filed as {default!r}")
+        return default, INFERRED
+
+    def _date(self, meta: dict[str, object], found: str, warnings: list[str]) -> DocDate | None:
+        for key in ("date", "year"):
+            if meta.get(key) not in (None, ""):
+                try:
+                    return DocDate.parse(meta[key])
+                except ValueError as exc:
+                    warnings.append(f"{key}: {exc}")
+        if found:
+            try:
+                return DocDate.parse(found)
+            except ValueError:
+                warnings.append(f"the page's date {found!r} could not be read")
+        return None
+
+    def _tags(self, meta, key, names, where, warnings) -> list[Tag]:  # type: ignore[no-untyped-def]
+        tags: list[Tag] = []
+        for value in _list(meta, key, warnings):
+            ident, candidates = names.resolve(value)
+            if ident is None and candidates:
+                warnings.append(f"{key}: {value!r} could be any of {', '.join(candidates)}; use the id")
+            elif ident is None:
+                warnings.append(
+                    f"{key}: {value!r} is not in the {where}; add it there or fix the spelling. Left untagged."
+                )
+            elif all(t.value != ident for t in tags):
+                tags.append(Tag(ident, DECLARED))
+        return tags
+
+    def _url(self, meta: dict[str, object], warnings: list[str]) -> str:
+        url = _text(meta, "source_url", warnings)
+        if url and not re.match(r"^https?://[^\s<>\"']+$", url):
+            warnings.append(f"source_url {url[:80]!r} is not an http(s) address; left out")
+            return ""
+        return url
+
+
+def _text(meta: dict[str, object], key: str, warnings: list[str]) -> str:
+    value = meta.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        warnings.append(f"{key}: expected text, got a {type(value).__name__}; ignored")
+        return ""
+    return str(value).strip()
+
+
+def _list(meta: dict[str, object], key: str, warnings: list[str]) -> list[str]:
+    value = meta.get(key)
+    if value is None or value == "":
+        return []
+    if isinstance(value, (str, int)):
+        value = [part for part in str(value).split(",")] if key != "partners" else [value]
+    if not isinstance(value, list):
+        warnings.append(f"{key}: expected a list; ignored")
+        return []
+    out = []
+    for item in value:
+        if isinstance(item, (str, int, float)) and str(item).strip():
+            out.append(str(item).strip())
+        else:
+            warnings.append(f"{key}: {item!r} is not a name; ignored")
+    return out
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_words(text: str, count: int) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+
+
+def _title_from_path(path: str) -> str:
+    return PurePosixPath(path).stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
