@@ -1,0 +1,61 @@
+"""Shared fixtures: real corpus folders, real indexes, the real CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from indexer import run_indexer
+from indexer.cli import cli
+from library.vocab import VOCABULARY_FILES, load_vocabularies
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "corpus"
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """An empty corpus folder holding copies of the bundled vocabularies."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in VOCABULARY_FILES:
+        shutil.copy(BUNDLED / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture(scope="session")
+def vocab():
+    return load_vocabularies(BUNDLED)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def run_cli(runner):
+    """Invoke the coop-library command and return the click Result."""
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def index(corpus_dir: Path, index_dir: Path):
+    """Index the corpus folder and return a function that re-runs the indexer."""
+
+    def run(full: bool = False):
+        return run_indexer(corpus_dir, index_dir, full=full)
+
+    return run

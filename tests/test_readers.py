@@ -1,0 +1,202 @@
+"""Every reader, on good files and on each kind of bad one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from library.errors import ParseError
+from library.readers import read_file
+from tests.helpers import pdf_bytes, write_markdown
+
+LIMIT = 1_000_000
+
+
+def read(path: Path):
+    return read_file(path, path.name, LIMIT)
+
+
+def test_markdown_front_matter_and_body(tmp_path):
+    path = write_markdown(tmp_path, "a.md", "# Heading\n\nA **bold** [link](http://x) and list:\n\n- one", title="T", year=2016, colour="blue")
+    raw = read(path)
+    assert raw.meta == {"title": "T", "year": 2016, "colour": "blue"}
+    assert raw.found_title == "Heading"
+    assert "A bold link and list" in raw.body and "one" in raw.body and "**" not in raw.body
+
+
+def test_markdown_without_front_matter(tmp_path):
+    path = tmp_path / "plain.md"
+    path.write_text("Just words about co-operative housing.\n", encoding="utf-8")
+    assert read(path).meta == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"---\ntitle: [unclosed\n---\nbody", "malformed YAML"),
+        (b"---\ntitle: x\nbody without a closing fence", "never closed"),
+        (b"", "is empty"),
+        (b"\x00\x01\x02\x03binary\x00junk" * 20, "binary data"),
+        (b"---\n- just\n- a list\n---\nbody", "key: value"),
+        (b"---\ntitle: !!python/object/apply:os.system ['true']\n---\nbody", "Python objects"),
+        (b"---\na: &a [x, x]\nb: [*a, *a]\n---\nbody", "aliases"),
+    ],
+    ids=["malformed-yaml", "unclosed", "empty", "binary", "not-a-mapping", "python-tag", "aliases"],
+)
+def test_markdown_bad_input_names_the_problem(tmp_path, content, reason):
+    path = tmp_path / "bad.md"
+    path.write_bytes(content)
+    with pytest.raises(ParseError) as caught:
+        read(path)
+    assert caught.value.path == "bad.md"
+    assert reason in caught.value.reason
+
+
+def test_malformed_yaml_reports_the_line(tmp_path):
+    path = tmp_path / "bad.md"
+    path.write_text("---\ntitle: ok\nthemes: [a, b\nyear: 2016\n---\nbody", encoding="utf-8")
+    with pytest.raises(ParseError) as caught:
+        read(path)
+    assert caught.value.line in (3, 4, 5)
+
+
+def test_windows_1252_is_read_with_a_warning(tmp_path):
+    path = tmp_path / "old.md"
+    path.write_bytes("---\ntitle: Caf\xe9 co-op\n---\nIt\x92s a \x93quoted\x94 text.".encode("latin-1"))
+    raw = read(path)
+    assert raw.meta["title"] == "Café co-op"
+    assert "It’s a “quoted” text." in raw.body
+    assert any("Windows-1252" in w for w in raw.warnings)
+
+
+def test_oversized_file_is_refused(tmp_path):
+    path = tmp_path / "huge.md"
+    path.write_text("word " * 1000, encoding="utf-8")
+    with pytest.raises(ParseError, match="over the 100-byte limit"):
+        read_file(path, "huge.md", 100)
+
+
+def test_symlink_loop_is_reported(tmp_path):
+    os.symlink(tmp_path / "b.md", tmp_path / "a.md")
+    os.symlink(tmp_path / "a.md", tmp_path / "b.md")
+    with pytest.raises(ParseError, match="loops back"):
+        read(tmp_path / "a.md")
+
+
+PRESS_RELEASE = """<!doctype html><html><head><title>News | Council</title>
+<meta property="og:title" content="Council opens co-operative food hub">
+<meta property="article:published_time" content="2019-06-21T09:00:00Z">
+<style>body {color: red}</style><script>var tracking = "secret-tracker";</script></head>
+<body><header><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/bins">Bins and recycling</a></nav></header>
+<div class="cookie-banner">We use cookies to improve this site. Accept all cookies</div>
+<main><article><h1>Food hub opens</h1><p>The council and local growers opened a co-operative food hub today,
+selling fresh produce grown by residents on allotments across the borough, with profits shared among members.</p></article></main>
+<aside class="related">Related: parking permits</aside>
+<footer>Copyright the council. Accessibility statement.</footer><script>console.log('footer')</script></body></html>"""
+
+
+def test_html_press_release(tmp_path):
+    path = tmp_path / "release.html"
+    path.write_text(PRESS_RELEASE, encoding="utf-8")
+    raw = read(path)
+    assert raw.found_title == "Council opens co-operative food hub"
+    assert raw.found_date.startswith("2019-06-21")
+    assert "co-operative food hub today" in raw.body
+    for chrome in ("cookies", "Bins and recycling", "secret-tracker", "color: red", "Copyright", "parking permits", "console.log"):
+        assert chrome not in raw.body
+
+
+def test_html_title_and_date_fallbacks(tmp_path):
+    path = tmp_path / "r.html"
+    body = "<p>" + "Residents and the council worked together on a community energy scheme. " * 3 + "</p>"
+    path.write_text(f"<html><head><title>Page title</title></head><body><h1>Heading title</h1><p>Published 3 October 2018</p>{body}</body></html>", encoding="utf-8")
+    raw = read(path)
+    assert raw.found_title == "Heading title"
+    assert raw.found_date == "2018-10-03"
+    path.write_text(f"<html><head><title>Only title</title></head><body><time datetime='2016-07-05'>5 July</time>{body}</body></html>", encoding="utf-8")
+    raw = read(path)
+    assert (raw.found_title, raw.found_date) == ("Only title", "2016-07-05")
+
+
+def test_html_that_is_all_navigation_is_refused(tmp_path):
+    path = tmp_path / "nav.html"
+    path.write_text("<html><body><nav>Home News Contact</nav><div id='cookie-consent'>Accept cookies</div><footer>Footer</footer></body></html>", encoding="utf-8")
+    with pytest.raises(ParseError, match="all navigation"):
+        read(path)
+
+
+def test_html_sidecar_metadata(tmp_path):
+    path = tmp_path / "release.html"
+    path.write_text(PRESS_RELEASE, encoding="utf-8")
+    (tmp_path / "release.yaml").write_text("type: press-release\nthemes: [food]\n", encoding="utf-8")
+    assert read(path).meta == {"type": "press-release", "themes": ["food"]}
+
+
+def test_pdf_text_per_page_and_sidecar(tmp_path):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf_bytes(["First page about co-operative energy.", "Second page about housing."], title="A Report"))
+    (tmp_path / "report.yaml").write_text("title: The Report\nyear: 2019\n", encoding="utf-8")
+    raw = read(path)
+    assert "First page about co-operative energy." in raw.body and "Second page about housing." in raw.body
+    assert raw.found_title == "A Report"
+    assert raw.meta["title"] == "The Report"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "is empty"),
+        (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\nxref\ngarbage", "PDF"),
+        (b"this is not a pdf at all", "not a PDF"),
+    ],
+    ids=["zero-byte", "corrupt", "not-a-pdf"],
+)
+def test_bad_pdfs_are_refused(tmp_path, content, reason):
+    path = tmp_path / "bad.pdf"
+    path.write_bytes(content)
+    with pytest.raises(ParseError, match=reason):
+        read(path)
+
+
+def test_encrypted_pdf_is_refused(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    source = tmp_path / "plain.pdf"
+    source.write_bytes(pdf_bytes(["Secret co-operative plans."]))
+    writer = PdfWriter()
+    for page in PdfReader(source).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    path = tmp_path / "locked.pdf"
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    with pytest.raises(ParseError, match="encrypted"):
+        read(path)
+
+
+def test_plain_text_first_line_is_the_title(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Events of the year\n\nA list of events in Croydon and Bristol.\n", encoding="utf-8")
+    raw = read(path)
+    assert raw.found_title == "Events of the year"
+    assert raw.body.startswith("A list of events")
+
+
+def test_control_and_direction_characters_are_dropped(tmp_path):
+    path = write_markdown(tmp_path, "x.md", "Body\u202e text\x07 here", title="x")
+    assert read(path).body == "Body text here"
+
+
+meta_values = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(str.strip)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=meta_values, summary=meta_values, councils=st.lists(meta_values, max_size=3))
+def test_front_matter_round_trips(tmp_path, title, summary, councils):
+    path = write_markdown(tmp_path, "round.md", "Body text.", title=title, summary=summary, councils=councils)
+    meta = read(path).meta
+    assert meta["title"] == title and meta["summary"] == summary and meta["councils"] == councils
