@@ -29,9 +29,15 @@ def exact_key(name: str) -> str:
     return " ".join(tokens(name))
 
 
+# Names in which the noise words are part of the name itself.
+_PROPER_NAMES = {"city of london": "cityoflondon"}
+
+
 def loose_key(name: str) -> str:
     """Key that ignores 'Council', 'Borough of' and similar noise."""
     key = f" {exact_key(name)} "
+    for proper, kept in _PROPER_NAMES.items():
+        key = key.replace(f" {proper} ", f" {kept} ")
     for phrase in _NOISE_PHRASES:
         key = key.replace(f" {phrase} ", " ")
     return " ".join(t for t in key.split() if t not in _NOISE_WORDS)

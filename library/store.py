@@ -28,7 +28,8 @@ from whoosh import index as whoosh_index
 
 from . import settings
 from .errors import IndexBusyError, IndexUnavailableError
-from .schema import build_schema
+from .model import Document
+from .schema import build_schema, stored_document
 
 _GEN = re.compile(r"^gen-(\d{6,})$")
 _BUILDING = re.compile(r"^building-(\d{6,})-")
@@ -84,6 +85,12 @@ class IndexStore:
             return int(path.name.split("-")[1]), whoosh_index.open_dir(str(path))
         except (OSError, whoosh_index.EmptyIndexError) as exc:
             raise IndexUnavailableError(f"the published index {path} cannot be opened: {exc}") from None
+
+    def documents(self) -> dict[str, Document]:
+        """Return every document in the published generation, by id."""
+        _, ix = self.open()
+        with ix.searcher() as searcher:
+            return {doc.id: doc for doc in map(stored_document, searcher.all_stored_fields())}
 
     def manifest(self) -> Manifest:
         """Return the published generation's manifest, or an empty one."""

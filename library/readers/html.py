@@ -57,6 +57,9 @@ def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
         body = clean_text(re.sub(r"[ \t\xa0]+", " ", content.get_text()))
     except RecursionError:
         raise ParseError(shown, "is HTML nested too deeply to read") from None
+    heading = body.split("\n", 1)[0].strip()
+    if heading and heading in (title, _text_of(soup.find("h1"))):
+        body = body[len(heading) :].strip()
     if len(body.split()) < MIN_WORDS:
         raise ParseError(shown, "has no article text: the page is all navigation, banners or scripts")
     if not found_date:
