@@ -1,0 +1,82 @@
+"""The coop-library command: help, exit codes, reports and messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.cli import cli
+from tests.helpers import write_markdown
+
+BODY = "Plymouth City Council set up a co-operative energy company with residents."
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(run_cli, name):
+    result = run_cli(name, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"coop-library {name}" in result.output
+
+
+def test_index_prints_one_summary_line_and_writes_a_report(run_cli, corpus_dir, index_dir, tmp_path):
+    write_markdown(corpus_dir, "a.md", BODY, title="A", councils=["plymouth"])
+    (corpus_dir / "bad.md").write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+    report_file = tmp_path / "out" / "report.json"
+    result = run_cli("index", "--corpus", str(corpus_dir), "--index", str(index_dir), "--report", str(report_file))
+    assert result.exit_code == 1
+    assert result.stdout.count("\n") == 1
+    assert result.stdout.startswith("coop-library index: published generation 1; 1 documents (1 added")
+    assert "FAILED bad.md: line 2: malformed YAML" in result.stderr
+    report = json.loads(report_file.read_text())
+    assert report["exit_code"] == 1 and [n["path"] for n in report["failed"]] == ["bad.md"]
+    assert [n["id"] for n in report["added"]] == ["a"]
+
+
+def test_index_uses_environment_defaults(run_cli, corpus_dir, index_dir, monkeypatch):
+    write_markdown(corpus_dir, "a.md", BODY, title="A")
+    monkeypatch.setenv("COOP_LIBRARY_CORPUS", str(corpus_dir))
+    monkeypatch.setenv("COOP_LIBRARY_INDEX", str(index_dir))
+    result = run_cli("index", "--quiet")
+    assert result.exit_code == 0 and (index_dir / "CURRENT").exists()
+
+
+def test_quiet_hides_warnings_but_not_failures(run_cli, corpus_dir, index_dir):
+    write_markdown(corpus_dir, "a.md", BODY, title="A", colour="blue")
+    (corpus_dir / "empty.md").write_bytes(b"")
+    result = run_cli("index", "--corpus", str(corpus_dir), "--index", str(index_dir), "--quiet")
+    assert "WARNING" not in result.stderr and "FAILED empty.md: is empty" in result.stderr
+
+
+def test_invalid_vocabulary_is_fatal_and_changes_nothing(run_cli, corpus_dir, index_dir):
+    write_markdown(corpus_dir, "a.md", BODY, title="A")
+    assert run_cli("index", "--corpus", str(corpus_dir), "--index", str(index_dir)).exit_code == 0
+    (corpus_dir / "themes.yaml").write_text("themes:\n  - {id: x}\n", encoding="utf-8")
+    write_markdown(corpus_dir, "b.md", BODY, title="B")
+    result = run_cli("index", "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert result.exit_code == 3
+    assert "themes.yaml is invalid" in result.stderr and "'label' is missing" in result.stderr
+    assert "The published index was not changed." in result.stderr
+    assert (index_dir / "CURRENT").read_text().strip() == "gen-000001"
+
+
+def test_unusable_index_folder_is_fatal(run_cli, corpus_dir, tmp_path):
+    write_markdown(corpus_dir, "a.md", BODY, title="A")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be")
+    result = run_cli("index", "--corpus", str(corpus_dir), "--index", str(blocker))
+    assert result.exit_code == 3 and "fatal" in result.stderr
+
+
+def test_missing_corpus_is_fatal(run_cli, tmp_path):
+    result = run_cli("index", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 3 and "nowhere" in result.stderr
+
+
+def test_check_validates_without_an_index(run_cli, corpus_dir, tmp_path):
+    write_markdown(corpus_dir, "a.md", BODY, title="A", councils=["Gotham"])
+    result = run_cli("check", "--corpus", str(corpus_dir))
+    assert result.exit_code == 0
+    assert "'Gotham' is not in the council register" in result.stderr
+    assert "1 documents readable; 0 failed, 1 warnings" in result.stdout
+    assert not (tmp_path / "index").exists()
