@@ -6,6 +6,7 @@ import io
 import logging
 from pathlib import Path
 
+from .. import settings
 from ..errors import ParseError
 from .common import RawDocument, clean_text, read_bytes, read_sidecar
 
@@ -13,8 +14,9 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 MAX_TEXT_CHARS = 2_000_000
 
 
-def read_pdf(path: Path, shown: str, max_bytes: int, max_pages: int = 500) -> RawDocument:
+def read_pdf(path: Path, shown: str, max_bytes: int) -> RawDocument:
     """Extract the text of a PDF; encrypted, corrupt or textless PDFs are refused."""
+    max_pages = int(settings.get("max_pdf_pages"))  # type: ignore[call-overload]
     import pypdf
     from pypdf.errors import PdfReadError
 
