@@ -126,6 +126,11 @@ def check(corpus: Path, report_file: Path | None, quiet: bool) -> None:
     _finish(report, report_file, quiet, verb="check")
 
 
+from .search_cli import search  # noqa: E402  (registered after the group exists)
+
+cli.add_command(search)
+
+
 def _finish(report: RunReport, report_file: Path | None, quiet: bool, verb: str = "index") -> None:
     for line in report.problem_lines():
         if not (quiet and line.startswith("WARNING")):

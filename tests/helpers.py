@@ -7,7 +7,9 @@ from pathlib import Path
 import yaml
 
 
-def write_markdown(folder: Path, relative: str, body: str = "Some text about co-operative practice.", **meta: object) -> Path:
+def write_markdown(
+    folder: Path, relative: str, body: str = "Some text about co-operative practice.", **meta: object
+) -> Path:
     """Write a Markdown document with front matter built from keyword arguments."""
     path = folder / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,7 +28,9 @@ def pdf_bytes(pages: list[str], title: str = "") -> bytes:
     for i, text in enumerate(pages):
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("cp1252")
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode())
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
+        )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     info = None
     if title:

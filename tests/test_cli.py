@@ -80,3 +80,33 @@ def test_check_validates_without_an_index(run_cli, corpus_dir, tmp_path):
     assert "'Gotham' is not in the council register" in result.stderr
     assert "1 documents readable; 0 failed, 1 warnings" in result.stdout
     assert not (tmp_path / "index").exists()
+
+
+def test_search_json_and_listing(run_cli, corpus_dir, index_dir):
+    write_markdown(
+        corpus_dir, "a.md", BODY, title="Plymouth energy company", councils=["plymouth"], themes=["energy"], year=2014
+    )
+    write_markdown(
+        corpus_dir,
+        "b.md",
+        "Croydon set up a housing commission.",
+        title="Housing commission",
+        councils=["croydon"],
+        themes=["housing"],
+        year=2016,
+    )
+    run_cli("index", "--corpus", str(corpus_dir), "--index", str(index_dir))
+    result = run_cli("search", "--index", str(index_dir), "--theme", "energy", "--json", "energy")
+    data = json.loads(result.stdout)
+    assert data["total"] == 1 and data["results"][0]["id"] == "a"
+    assert data["results"][0]["councils"] == [{"id": "plymouth", "name": "Plymouth City Council"}]
+    assert {v["value"]: v["count"] for v in data["facets"]["theme"]} == {"energy": 1}
+    listing = run_cli("search", "--index", str(index_dir), "--from", "2015", "commission").stdout
+    assert (
+        listing.startswith("1 documents from 1 councils for 'commission'") and "Housing commission (2016, " in listing
+    )
+
+
+def test_search_without_an_index_says_what_to_do(run_cli, tmp_path):
+    result = run_cli("search", "--index", str(tmp_path / "none"), "housing")
+    assert result.exit_code == 3 and "run 'coop-library index' first" in result.stderr

@@ -51,7 +51,16 @@ def test_every_theme_and_type_in_use(documents, vocab):
     themes = Counter(t for doc in documents.values() for t in doc.theme_ids)
     assert [t for t in vocab.themes if not themes[t]] == []
     types = {doc.doc_type for doc in documents.values()}
-    assert {"case-study", "policy-lab", "policy-prototype", "policy-lab-report", "press-release", "report", "annual-report", "review"} <= types
+    assert {
+        "case-study",
+        "policy-lab",
+        "policy-prototype",
+        "policy-lab-report",
+        "press-release",
+        "report",
+        "annual-report",
+        "review",
+    } <= types
 
 
 def test_formats_are_all_present(documents):
@@ -81,7 +90,11 @@ def test_html_pdf_and_text_entries_are_found_by_words_in_their_bodies(bundled_in
 
 
 def test_press_release_without_declared_councils_gets_them_inferred(documents):
-    inferred = [d for d in documents.values() if d.doc_type == "press-release" and any(t.source == "inferred" for t in d.councils)]
+    inferred = [
+        d
+        for d in documents.values()
+        if d.doc_type == "press-release" and any(t.source == "inferred" for t in d.councils)
+    ]
     assert inferred, "one bundled press release leaves its councils to the tagger"
     assert all(d.council_ids for d in inferred)
 

@@ -82,9 +82,8 @@ def test_kill_at_random_points_leaves_a_whole_index(corpus_dir, index_dir, mode)
 
 def test_a_second_run_is_refused_while_one_holds_the_lock(corpus_dir, index_dir):
     write_markdown(corpus_dir, "a.md", BODY, title="A")
-    with IndexStore(index_dir).lock():
-        with start_indexer(corpus_dir, index_dir, output=subprocess.PIPE) as result:
-            _, err = result.communicate(timeout=60)
+    with IndexStore(index_dir).lock(), start_indexer(corpus_dir, index_dir, output=subprocess.PIPE) as result:
+        _, err = result.communicate(timeout=60)
     assert result.returncode == EXIT_BUSY
     assert f"another indexer run (process {os.getpid()})" in err
     assert not (index_dir / "CURRENT").exists()

@@ -131,7 +131,9 @@ def test_every_bad_input_is_reported_and_every_good_document_indexed(corpus_dir,
     monkeypatch.setenv("COOP_LIBRARY_MAX_FILE_BYTES", "20000")
     write_markdown(corpus_dir, "good/one.md", GOOD_BODY, title="Good one")
     write_markdown(corpus_dir, "good/two.md", GOOD_BODY, title="Good two")
-    (corpus_dir / "good/old.md").write_bytes(b"---\ntitle: Caf\xe9 co-op\n---\nA Windows-1252 file about co-operative caf\xe9s.")
+    (corpus_dir / "good/old.md").write_bytes(
+        b"---\ntitle: Caf\xe9 co-op\n---\nA Windows-1252 file about co-operative caf\xe9s."
+    )
     bad = {
         "bad/malformed.md": b"---\ntitle: [unclosed\n---\nbody",
         "bad/unclosed.md": b"---\ntitle: x\n",

@@ -21,7 +21,14 @@ def read(path: Path):
 
 
 def test_markdown_front_matter_and_body(tmp_path):
-    path = write_markdown(tmp_path, "a.md", "# Heading\n\nA **bold** [link](http://x) and list:\n\n- one", title="T", year=2016, colour="blue")
+    path = write_markdown(
+        tmp_path,
+        "a.md",
+        "# Heading\n\nA **bold** [link](http://x) and list:\n\n- one",
+        title="T",
+        year=2016,
+        colour="blue",
+    )
     raw = read(path)
     assert raw.meta == {"title": "T", "year": 2016, "colour": "blue"}
     assert raw.found_title == "Heading"
@@ -106,25 +113,42 @@ def test_html_press_release(tmp_path):
     assert raw.found_title == "Council opens co-operative food hub"
     assert raw.found_date.startswith("2019-06-21")
     assert "co-operative food hub today" in raw.body
-    for chrome in ("cookies", "Bins and recycling", "secret-tracker", "color: red", "Copyright", "parking permits", "console.log"):
+    for chrome in (
+        "cookies",
+        "Bins and recycling",
+        "secret-tracker",
+        "color: red",
+        "Copyright",
+        "parking permits",
+        "console.log",
+    ):
         assert chrome not in raw.body
 
 
 def test_html_title_and_date_fallbacks(tmp_path):
     path = tmp_path / "r.html"
     body = "<p>" + "Residents and the council worked together on a community energy scheme. " * 3 + "</p>"
-    path.write_text(f"<html><head><title>Page title</title></head><body><h1>Heading title</h1><p>Published 3 October 2018</p>{body}</body></html>", encoding="utf-8")
+    path.write_text(
+        f"<html><head><title>Page title</title></head><body><h1>Heading title</h1><p>Published 3 October 2018</p>{body}</body></html>",
+        encoding="utf-8",
+    )
     raw = read(path)
     assert raw.found_title == "Heading title"
     assert raw.found_date == "2018-10-03"
-    path.write_text(f"<html><head><title>Only title</title></head><body><time datetime='2016-07-05'>5 July</time>{body}</body></html>", encoding="utf-8")
+    path.write_text(
+        f"<html><head><title>Only title</title></head><body><time datetime='2016-07-05'>5 July</time>{body}</body></html>",
+        encoding="utf-8",
+    )
     raw = read(path)
     assert (raw.found_title, raw.found_date) == ("Only title", "2016-07-05")
 
 
 def test_html_that_is_all_navigation_is_refused(tmp_path):
     path = tmp_path / "nav.html"
-    path.write_text("<html><body><nav>Home News Contact</nav><div id='cookie-consent'>Accept cookies</div><footer>Footer</footer></body></html>", encoding="utf-8")
+    path.write_text(
+        "<html><body><nav>Home News Contact</nav><div id='cookie-consent'>Accept cookies</div><footer>Footer</footer></body></html>",
+        encoding="utf-8",
+    )
     with pytest.raises(ParseError, match="all navigation"):
         read(path)
 
@@ -138,7 +162,9 @@ def test_html_sidecar_metadata(tmp_path):
 
 def test_pdf_text_per_page_and_sidecar(tmp_path):
     path = tmp_path / "report.pdf"
-    path.write_bytes(pdf_bytes(["First page about co-operative energy.", "Second page about housing."], title="A Report"))
+    path.write_bytes(
+        pdf_bytes(["First page about co-operative energy.", "Second page about housing."], title="A Report")
+    )
     (tmp_path / "report.yaml").write_text("title: The Report\nyear: 2019\n", encoding="utf-8")
     raw = read(path)
     assert "First page about co-operative energy." in raw.body and "Second page about housing." in raw.body
@@ -191,7 +217,9 @@ def test_control_and_direction_characters_are_dropped(tmp_path):
     assert read(path).body == "Body text here"
 
 
-meta_values = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(str.strip)
+meta_values = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(str.strip)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -19,7 +19,9 @@ def build(tagger, body="Some text.", path="2016/x.md", **meta):
     return tagger.build(RawDocument(path, meta, body), "hash")
 
 
-@pytest.mark.parametrize("name", ["London Borough of Croydon", "Croydon Council", "croydon", "CROYDON COUNCIL", "Croydon  council."])
+@pytest.mark.parametrize(
+    "name", ["London Borough of Croydon", "Croydon Council", "croydon", "CROYDON COUNCIL", "Croydon  council."]
+)
 def test_declared_council_names_resolve_to_one_id(tagger, name):
     doc, warnings = build(tagger, councils=[name])
     assert [(t.value, t.source) for t in doc.councils] == [("croydon", DECLARED)]
@@ -46,7 +48,9 @@ def test_aliases_in_the_wild(tagger, name, council_id):
 
 
 def test_unknown_declared_values_are_reported_and_the_document_kept(tagger):
-    doc, warnings = build(tagger, title="T", councils=["Croydon", "Gotham City Council"], themes=["housing", "Underwater basket weaving"])
+    doc, warnings = build(
+        tagger, title="T", councils=["Croydon", "Gotham City Council"], themes=["housing", "Underwater basket weaving"]
+    )
     assert doc.council_ids == ["croydon"] and doc.theme_ids == ["housing"]
     assert any("'Gotham City Council' is not in the council register" in w for w in warnings)
     assert any("'Underwater basket weaving' is not in the themes" in w for w in warnings)
@@ -60,7 +64,10 @@ def test_theme_labels_resolve_like_ids(tagger):
 def test_longest_council_name_wins_in_text(tagger):
     text = "Newcastle-under-Lyme Borough Council joined the network this year."
     assert tagger.infer_councils(text) == ["newcastle-under-lyme"]
-    assert tagger.infer_councils("Newcastle upon Tyne City Council and Newcastle-under-Lyme") == ["newcastle-upon-tyne", "newcastle-under-lyme"]
+    assert tagger.infer_councils("Newcastle upon Tyne City Council and Newcastle-under-Lyme") == [
+        "newcastle-upon-tyne",
+        "newcastle-under-lyme",
+    ]
     assert tagger.infer_councils("A conference in Newcastle.") == []
 
 

@@ -45,7 +45,15 @@ def test_gss_codes_are_well_formed_unique_and_fit_the_type(vocab):
 
 def test_register_covers_every_principal_council(vocab):
     current = [c for c in vocab.councils.values() if not c.abolished]
-    by_nation = {n: sum(1 for c in current if c.nation == n and c.type not in ("combined-authority", "town-council", "parish-council", "community-council")) for n in ("england", "wales", "scotland", "northern-ireland")}
+    by_nation = {
+        n: sum(
+            1
+            for c in current
+            if c.nation == n
+            and c.type not in ("combined-authority", "town-council", "parish-council", "community-council")
+        )
+        for n in ("england", "wales", "scotland", "northern-ireland")
+    }
     assert by_nation == {"england": 317, "wales": 22, "scotland": 32, "northern-ireland": 11}
     assert all(c.type in COUNCIL_TYPES for c in vocab.councils.values())
 
@@ -61,10 +69,26 @@ def test_reorganised_councils_link_to_successors(vocab):
     ("file", "text", "expected"),
     [
         ("councils.yaml", "councils:\n  - {id: x, name: X}\n", "entry 1 ('x'): 'nation' is missing"),
-        ("councils.yaml", "councils:\n  - {id: Bad Id, name: X, nation: england, region: london, type: london-borough}\n", "id 'Bad Id' should be"),
-        ("councils.yaml", "councils:\n  - {id: x, name: X, nation: wales, type: welsh-council, gss: W6}\n", "GSS code 'W6'"),
-        ("councils.yaml", "councils:\n  - {id: x, name: X, nation: wales, type: welsh-council, successor: y}\n", "links to 'y'"),
-        ("themes.yaml", "themes:\n  - {id: a, label: A, description: d}\n  - {id: a, label: B, description: d}\n", "id 'a' is used twice"),
+        (
+            "councils.yaml",
+            "councils:\n  - {id: Bad Id, name: X, nation: england, region: london, type: london-borough}\n",
+            "id 'Bad Id' should be",
+        ),
+        (
+            "councils.yaml",
+            "councils:\n  - {id: x, name: X, nation: wales, type: welsh-council, gss: W6}\n",
+            "GSS code 'W6'",
+        ),
+        (
+            "councils.yaml",
+            "councils:\n  - {id: x, name: X, nation: wales, type: welsh-council, successor: y}\n",
+            "links to 'y'",
+        ),
+        (
+            "themes.yaml",
+            "themes:\n  - {id: a, label: A, description: d}\n  - {id: a, label: B, description: d}\n",
+            "id 'a' is used twice",
+        ),
         ("themes.yaml", "themes: [oops\n", "malformed YAML"),
         ("doc_types.yaml", "types: []\n", "top-level 'doc_types:' list"),
     ],

@@ -1,0 +1,112 @@
+"""The `coop-library search` command: a thin layer over library.search."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from html import unescape
+from pathlib import Path
+
+import click
+
+from library import settings
+from library.errors import LibraryError
+from library.search import SORTS, Library, SearchRequest, SearchResult
+from library.vocab import load_vocabularies
+
+from .report import EXIT_FATAL
+from .run import vocabulary_folder
+
+
+@click.command()
+@click.argument("query", required=False, default="")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=lambda: str(settings.get("index")),
+    show_default="./var/index or $COOP_LIBRARY_INDEX",
+    help="Folder holding the index generations.",
+)
+@click.option("--theme", multiple=True, help="Only this theme id (repeat for any of several).")
+@click.option("--council", multiple=True, help="Only this council id (repeat for any of several).")
+@click.option("--type", "doc_type", multiple=True, help="Only this document type id (repeat for any of several).")
+@click.option("--region", multiple=True, help="Only this region id (repeat for any of several).")
+@click.option("--from", "year_from", type=int, help="Only documents from this year on.")
+@click.option("--to", "year_to", type=int, help="Only documents up to this year.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Order of results.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of results.")
+@click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def search(
+    query: str, index_dir: Path, theme, council, doc_type, region, year_from, year_to, sort, page, per_page, as_json
+) -> None:  # type: ignore[no-untyped-def]
+    """Search the library, with facet counts.
+
+    Plain words find documents with all of them first. "Quoted phrases",
+    AND, OR, NOT and field terms such as council:plymouth, theme:housing,
+    type:policy-lab and year:2016 work too.
+
+    \b
+    Example:
+        coop-library search "housing commission" --council croydon --from 2015 --json
+    """
+    corpus = Path(str(settings.get("corpus")))
+    try:
+        library = Library(index_dir, load_vocabularies(vocabulary_folder(corpus)))
+        result = library.search(
+            SearchRequest(
+                query,
+                tuple(theme),
+                tuple(council),
+                tuple(doc_type),
+                tuple(region),
+                year_from,
+                year_to,
+                sort,
+                page,
+                per_page,
+            )
+        )
+    except LibraryError as exc:
+        click.echo(f"coop-library search: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
+    finally:
+        if "library" in locals():
+            library.close()
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(listing(result))
+
+
+def listing(result: SearchResult) -> str:
+    """A readable listing: the answer line, notices, results, then facet counts."""
+    lines = [
+        f"{result.total} documents from {result.council_total} councils"
+        + (f" for {result.query!r}" if result.query else "")
+    ]
+    if result.notice:
+        lines.append(f"Note: {result.notice}")
+    if result.suggestion:
+        lines.append(f"Did you mean: {result.suggestion}?")
+    lines.append(f"Page {result.page} of {result.pages}")
+    for n, hit in enumerate(result.results, start=(result.page - 1) * result.per_page + 1):
+        councils = ", ".join(c["name"] for c in hit.councils) or "the network"
+        lines += [
+            "",
+            f"{n}. {hit.title} ({hit.date or 'undated'}, {hit.type})",
+            f"   {councils}",
+            f"   {_plain(hit.snippet)}",
+            f"   id: {hit.id}",
+        ]
+    for name, values in result.facets.items():
+        shown = [f"{'[x] ' if v.selected else ''}{v.label} ({v.count})" for v in values[:8]]
+        if shown:
+            lines += ["", f"{name}: " + "; ".join(shown)]
+    return "\n".join(lines)
+
+
+def _plain(snippet_html: str) -> str:
+    return unescape(re.sub(r"</?mark>", "*", snippet_html)).replace("\n", " ")

@@ -1,0 +1,303 @@
+"""Search the library: one searcher kept open, facets with honest counts, snippets, suggestions, related documents."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from whoosh import query as Q
+from whoosh import sorting
+
+from . import snippets
+from .errors import IndexUnavailableError
+from .facets import FACET_FIELDS, FacetIndex, bitset
+from .model import Document
+from .query import QueryBuilder
+from .schema import stored_document
+from .spelling import Speller
+from .store import IndexStore, Manifest
+from .vocab import REGIONS, Vocabularies
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """Everything a search can ask for; every field maps to a URL parameter."""
+
+    query: str = ""
+    theme: tuple[str, ...] = ()
+    council: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        return () if facet == "year" else getattr(self, facet)
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    type: str
+    date: str
+    year: int | None
+    councils: list[dict[str, str]]
+    themes: list[dict[str, str]]
+    summary: str
+    snippet: str
+    url: str
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    notice: str | None
+    suggestion: str | None
+    results: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    council_total: int = 0
+    generation: int = 0
+    request: SearchRequest = field(default_factory=SearchRequest)
+
+    def to_json(self) -> dict[str, object]:
+        """The public JSON shape shared by the CLI and the API."""
+        data = asdict(self)
+        for key in ("council_total", "generation", "request"):
+            data.pop(key)
+        return data
+
+
+class Library:
+    """The published index, opened once and reopened when a new generation is published."""
+
+    def __init__(self, index_root: Path, vocab: Vocabularies) -> None:
+        self.store = IndexStore(index_root)
+        self.vocab = vocab
+        self._lock = threading.RLock()
+        self._generation_name: str | None = None
+        self._searcher = None
+        self._retired: list = []
+
+    def _current(self):  # type: ignore[no-untyped-def]
+        name = self.store.current_name()
+        if name is None:
+            raise IndexUnavailableError(
+                f"no index has been published in {self.store.root} yet; run 'coop-library index' first"
+            )
+        if name != self._generation_name:
+            generation, ix = self.store.open()
+            searcher = ix.searcher()
+            if self._searcher is not None:
+                self._retired.append(self._searcher)
+                while len(self._retired) > 2:
+                    self._retired.pop(0).close()
+            self._searcher = searcher
+            self._generation_name = name
+            self.generation = generation
+            self.facets = FacetIndex(searcher)
+            self.queries = QueryBuilder(ix.schema, self.vocab)
+            self.speller = Speller(searcher, self.vocab)
+            self.manifest = self.store.manifest()
+        return self._searcher
+
+    def close(self) -> None:
+        with self._lock:
+            for searcher in [*self._retired, self._searcher]:
+                if searcher is not None:
+                    searcher.close()
+            self._retired, self._searcher, self._generation_name = [], None, None
+
+    def status(self) -> Manifest:
+        """The published generation's manifest: number, time and documents."""
+        with self._lock:
+            self._current()
+            return self.manifest
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a search with facet counts, snippets and a spelling suggestion."""
+        with self._lock:
+            searcher = self._current()
+            return self._search(searcher, request)
+
+    def _search(self, searcher, request: SearchRequest, retry_misspelled: bool = True) -> SearchResult:  # type: ignore[no-untyped-def]
+        notices: list[str] = []
+        request = self._clean_filters(request, notices)
+        parsed = self.queries.parse(request.query)
+        notices += parsed.notices
+        text_mask = (
+            self.facets.live
+            if parsed.is_everything
+            else bitset(searcher.docs_for_query(parsed.query), self.facets.size) & self.facets.live
+        )
+        years = self.facets.year_range(request.year_from, request.year_to)
+        selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
+        final = text_mask & years
+        for mask in selections.values():
+            final &= mask
+        total = final.bit_count()
+        per_page = max(1, min(request.per_page, MAX_PER_PAGE))
+        pages = max(1, math.ceil(total / per_page))
+        page = max(1, request.page)
+        if page > pages:
+            notices.append(
+                f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
+            )
+            page = pages
+        hits = self._page(searcher, parsed, request, final, page, per_page) if total else []
+        facets = {}
+        for name in FACET_FIELDS:
+            base = text_mask & years
+            for other, mask in selections.items():
+                if other != name:
+                    base &= mask
+            facets[name] = self._facet_values(name, self.facets.counts(name, base), request.selected(name))
+        councils_in_results = sum(1 for mask in self.facets.values["council"].values() if mask & final)
+        suggestion = self.speller.suggest(request.query, parsed.words) if parsed.words else None
+        if total == 0 and suggestion and retry_misspelled:
+            corrected = self._search(
+                searcher, SearchRequest(**{**asdict(request), "query": suggestion}), retry_misspelled=False
+            )
+            if corrected.total:
+                corrected.query, corrected.suggestion = request.query, suggestion
+                corrected.notice = " ".join(
+                    [*notices, f"Nothing matched {request.query!r}, so these are the results for {suggestion!r}."]
+                )
+                return corrected
+        return SearchResult(
+            query=request.query, total=total, page=page, per_page=per_page, pages=pages,
+            notice=" ".join(notices) or None, suggestion=suggestion, results=hits, facets=facets,
+            council_total=councils_in_results, generation=self.generation, request=request,
+        )  # fmt: skip
+
+    def _page(self, searcher, parsed, request: SearchRequest, final: int, page: int, per_page: int) -> list[Hit]:  # type: ignore[no-untyped-def]
+        newest = sorting.FieldFacet("date_sort", reverse=True)
+        if request.sort == "newest" or (parsed.is_everything and request.sort == "relevance"):
+            sortedby = newest
+        elif request.sort == "oldest":
+            sortedby = sorting.FieldFacet("date_sort")
+        else:
+            sortedby = sorting.MultiFacet([sorting.ScoreFacet(), newest])
+        allowed = _docnum_filter(final, self.facets.size)
+        results = searcher.search_page(
+            parsed.query, page, pagelen=per_page, filter=allowed, sortedby=sortedby, terms=True
+        )
+        snippets.configure(results.results)
+        hits = []
+        for hit in results:
+            doc = stored_document(hit.fields())
+            text = snippets.plain_snippet(doc.summary) if parsed.is_everything else snippets.snippet(hit, doc.summary)
+            hits.append(self._hit(doc, text))
+        return hits
+
+    def _hit(self, doc: Document, snippet_html: str) -> Hit:
+        return Hit(
+            id=doc.id, title=doc.title, type=doc.doc_type, date=doc.date.iso if doc.date else "", year=doc.year,
+            councils=[{"id": c, "name": self.council_name(c)} for c in doc.council_ids],
+            themes=[{"id": t, "label": self.theme_label(t)} for t in doc.theme_ids],
+            summary=doc.summary, snippet=snippet_html, url=f"/doc/{doc.id}",
+        )  # fmt: skip
+
+    def _clean_filters(self, request: SearchRequest, notices: list[str]) -> SearchRequest:
+        known = {
+            "theme": self.vocab.themes,
+            "council": self.vocab.councils,
+            "type": self.vocab.doc_types,
+            "region": REGIONS,
+        }
+        changes: dict[str, object] = {}
+        for name, vocabulary in known.items():
+            chosen = getattr(request, name)
+            kept = tuple(dict.fromkeys(v for v in chosen if v in vocabulary))
+            for unknown in (v for v in chosen if v not in vocabulary):
+                notices.append(f"There is no {name} {unknown[:60]!r}, so that filter was left out.")
+            if kept != chosen:
+                changes[name] = kept
+        if request.sort not in SORTS:
+            notices.append(f"Results can be sorted by {', '.join(SORTS)}; sorted by relevance instead.")
+            changes["sort"] = "relevance"
+        if request.year_from is not None and request.year_to is not None and request.year_from > request.year_to:
+            notices.append("The year range was back to front, so it was turned round.")
+            changes["year_from"], changes["year_to"] = request.year_to, request.year_from
+        if not changes:
+            return request
+        return SearchRequest(**{**asdict(request), **changes})
+
+    def _facet_values(self, name: str, counts: dict[str, int], selected: tuple[str, ...]) -> list[FacetValue]:
+        values = [FacetValue(v, self.label(name, v), counts.get(v, 0), v in selected) for v in {*counts, *selected}]
+        if name == "year":
+            return sorted(values, key=lambda f: f.value, reverse=True)
+        return sorted(values, key=lambda f: (-f.count, f.label.lower()))
+
+    def label(self, facet: str, value: str) -> str:
+        """A facet value's human label."""
+        if facet == "council":
+            return self.council_name(value)
+        if facet == "theme":
+            return self.theme_label(value)
+        if facet == "type":
+            doc_type = self.vocab.doc_types.get(value)
+            return doc_type.label if doc_type else value
+        if facet == "region":
+            return REGIONS.get(value, value)
+        return value
+
+    def council_name(self, council_id: str) -> str:
+        council = self.vocab.councils.get(council_id)
+        return council.name if council else council_id
+
+    def theme_label(self, theme_id: str) -> str:
+        theme = self.vocab.themes.get(theme_id)
+        return theme.label if theme else theme_id
+
+    def document(self, doc_id: str) -> Document | None:
+        """Return one document by id, or None."""
+        with self._lock:
+            fields = self._current().document(id=doc_id)
+            return stored_document(fields) if fields else None
+
+    def related(self, doc_id: str, limit: int = 5) -> list[Hit]:
+        """Documents sharing themes, councils and distinctive words with this one, itself excluded."""
+        with self._lock:
+            searcher = self._current()
+            docnum = searcher.document_number(id=doc_id)
+            if docnum is None:
+                return []
+            doc = stored_document(searcher.stored_fields(docnum))
+            clauses = [Q.Term("theme", t, boost=2.0) for t in doc.theme_ids]
+            clauses += [Q.Term("council", c, boost=1.5) for c in doc.council_ids]
+            clauses += [
+                Q.Term("body", word, boost=weight) for word, weight in searcher.key_terms([docnum], "body", numterms=12)
+            ]
+            if not clauses:
+                return []
+            results = searcher.search(Q.Or(clauses), limit=limit, mask=Q.Term("id", doc_id))
+            return [
+                self._hit(d, snippets.plain_snippet(d.summary)) for d in (stored_document(h.fields()) for h in results)
+            ]
+
+
+def _docnum_filter(mask: int, size: int):  # type: ignore[no-untyped-def]
+    from .facets import members
+
+    return set(members(mask))

@@ -1,0 +1,79 @@
+"""'Did you mean': corrections from the index's own words and the names of councils and themes."""
+
+from __future__ import annotations
+
+import re
+
+from .analysis import text_analyzer
+from .names import tokens
+from .vocab import Vocabularies
+
+MIN_WORD = 4
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (adjacent transpositions count as one edit)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+class Speller:
+    """Suggests a corrected query when its words look misspelled."""
+
+    def __init__(self, searcher, vocab: Vocabularies) -> None:  # type: ignore[no-untyped-def]
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.analyzer = text_analyzer()
+        names = set()
+        for council in vocab.councils.values():
+            for name in (council.name, council.place, *council.aliases):
+                names.update(tokens(name))
+        for theme in vocab.themes.values():
+            names.update(tokens(theme.label))
+        self.names = sorted(w for w in names if len(w) >= MIN_WORD and w.isalpha())
+        self._correctors = [searcher.corrector("title"), searcher.corrector("body")]
+
+    def _known(self, word: str) -> bool:
+        analysed = [t.text for t in self.analyzer(word)]
+        if not analysed:
+            return True  # a stop word is never misspelled
+        return (
+            all(any(self.reader.doc_frequency(f, term) for f in ("title", "summary", "body")) for term in analysed)
+            or word in self.names
+        )
+
+    def correct(self, word: str) -> str | None:
+        """Return the closest known word, or None if the word is known or nothing is close."""
+        lower = word.lower()
+        if len(lower) < MIN_WORD or not lower.isalpha() or self._known(lower):
+            return None
+        candidates = set()
+        for corrector in self._correctors:
+            candidates.update(corrector.suggest(lower, limit=5, maxdist=2))
+        candidates.update(n for n in self.names if abs(len(n) - len(lower)) <= 2 and n[0] == lower[0])
+        scored = [(edit_distance(lower, c), -self._frequency(c), c) for c in candidates]
+        scored = [s for s in scored if s[0] <= (1 if len(lower) < 6 else 2)]
+        return min(scored)[2] if scored else None
+
+    def _frequency(self, word: str) -> int:
+        return sum(self.reader.doc_frequency(f, t.text) for f in ("title", "body") for t in self.analyzer(word))
+
+    def suggest(self, text: str, words: list[str]) -> str | None:
+        """Return the query with misspelled words corrected, or None."""
+        suggestion = text
+        changed = False
+        for word in dict.fromkeys(words):
+            fixed = self.correct(word)
+            if fixed:
+                fixed = fixed.capitalize() if word[:1].isupper() else fixed
+                suggestion = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", fixed, suggestion)
+                changed = True
+        return suggestion if changed else None
