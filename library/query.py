@@ -23,7 +23,6 @@ FIELD_ALIASES = {
     "body": "body",
 }
 MAX_QUERY_CHARS = 500
-ALL_WORDS_BOOST = 8.0
 _OPERATOR = r"(?:AND|OR|NOT|ANDNOT|ANDMAYBE)"
 _SMALL_WORDS = {"and", "of", "on", "the", "for", "in", "to", "a"}
 
@@ -34,6 +33,7 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)  # plain words, for "did you mean"
     notices: list[str] = field(default_factory=list)
     is_everything: bool = False
+    word_queries: list[Q.Query] = field(default_factory=list)  # plain words: more words matched ranks first
 
 
 class QueryBuilder:
@@ -87,9 +87,9 @@ class QueryBuilder:
             return ParsedQuery(Q.Every(), [], notices, is_everything=True)
         if len(parts) == 1:
             return ParsedQuery(parts[0], words, notices)
-        # Documents holding every word rank first; a word missing from every document never empties the list.
-        ranked = Q.Or([Q.And(parts, boost=ALL_WORDS_BOOST), Q.Or(parts)])
-        return ParsedQuery(ranked, words, notices)
+        # Any word matches, so a word missing from every document never empties the list;
+        # documents holding more of the words rank first (see Library._page).
+        return ParsedQuery(Q.Or(parts), words, notices, word_queries=parts)
 
     def _acronym_expansions(self) -> dict[str, list[list[str]]]:
         """Map each theme acronym (as indexed) to the analysed words of the phrases it stands for."""

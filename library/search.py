@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from whoosh import sorting
 
 from . import snippets
 from .errors import IndexUnavailableError
-from .facets import FACET_FIELDS, FacetIndex, bitset
+from .facets import FACET_FIELDS, FacetIndex, bitset, members
 from .model import Document
 from .query import QueryBuilder
 from .schema import stored_document
@@ -198,15 +199,41 @@ class Library:
             sortedby = sorting.FieldFacet("date_sort")
         else:
             sortedby = sorting.MultiFacet([sorting.ScoreFacet(), newest])
-        allowed = _docnum_filter(final, self.facets.size)
-        results = searcher.search_page(
-            parsed.query, page, pagelen=per_page, filter=allowed, sortedby=sortedby, terms=True
-        )
-        snippets.configure(results.results)
+        first = per_page * (page - 1)
+        tiers = [(parsed.query, final)]
+        if len(parsed.word_queries) > 1 and request.sort == "relevance":
+            tiers = [(parsed.query, mask) for mask in self._by_words_matched(searcher, parsed.word_queries, final)]
+        hits = []
+        for query, mask in tiers:
+            size = mask.bit_count()
+            if first >= size:
+                first -= size
+                continue
+            results = searcher.search(
+                query, limit=first + per_page - len(hits), filter=set(members(mask)), sortedby=sortedby, terms=True
+            )
+            hits += self._hits(results, parsed.is_everything)[first:]
+            first = 0
+            if len(hits) >= per_page:
+                break
+        return hits
+
+    def _by_words_matched(self, searcher, word_queries, final: int) -> list[int]:  # type: ignore[no-untyped-def]
+        """Split the matches into bitsets by how many of the words each holds, most first."""
+        matched: Counter[int] = Counter()
+        for word_query in word_queries:
+            matched.update(members(bitset(searcher.docs_for_query(word_query), self.facets.size) & final))
+        tiers: dict[int, list[int]] = {}
+        for docnum, count in matched.items():
+            tiers.setdefault(count, []).append(docnum)
+        return [bitset(tiers[k], self.facets.size) for k in sorted(tiers, reverse=True)]
+
+    def _hits(self, results, is_everything: bool) -> list[Hit]:  # type: ignore[no-untyped-def]
+        snippets.configure(results)
         hits = []
         for hit in results:
             doc = stored_document(hit.fields())
-            text = snippets.plain_snippet(doc.summary) if parsed.is_everything else snippets.snippet(hit, doc.summary)
+            text = snippets.plain_snippet(doc.summary) if is_everything else snippets.snippet(hit, doc.summary)
             hits.append(self._hit(doc, text))
         return hits
 
@@ -295,9 +322,3 @@ class Library:
             return [
                 self._hit(d, snippets.plain_snippet(d.summary)) for d in (stored_document(h.fields()) for h in results)
             ]
-
-
-def _docnum_filter(mask: int, size: int):  # type: ignore[no-untyped-def]
-    from .facets import members
-
-    return set(members(mask))

@@ -60,7 +60,10 @@ PRECEDENTS = [
         "2014/plymouth-workshop-co-operative-approaches-to-payday-lending-and-financial-inclusion",
     ),
     ("community energy co-operatives", "2014/plymouth-workshop-co-operative-energy"),
-    ("spinning out services as mutuals", "2014/workshop-on-the-benefits-of-mutualisation-with-the-cabinet-office"),
+    (
+        "session on mutualisation and the right to challenge",
+        "2014/workshop-on-the-benefits-of-mutualisation-with-the-cabinet-office",
+    ),
     (
         "jobs and employment support commission chaired by Lambeth",
         "2014/policy-commission-on-community-resilience-jobs-and-enterprise",
@@ -107,15 +110,13 @@ def test_acronyms_expand_to_their_phrases(bundled):
 
 
 def test_documents_with_all_words_rank_first_and_a_missing_word_never_empties(bundled):
-    library, documents = bundled
+    library, _ = bundled
+    both = set(ids(library.search(SearchRequest(query="housing AND commission", per_page=100))))
+    either = set(ids(library.search(SearchRequest(query="housing OR commission", per_page=100))))
+    assert both and either > both
     result = library.search(SearchRequest(query="housing commission zebra", per_page=100))
-    assert result.total > 0
-    both = [
-        h.id
-        for h in result.results
-        if all(w in documents[h.id].body.lower() + documents[h.id].title.lower() for w in ("housing", "commission"))
-    ]
-    assert ids(result)[: len(both)] == both[: len(ids(result)[: len(both)])] or ids(result)[0] in both
+    assert set(ids(result)) == either
+    assert set(ids(result)[: len(both)]) == both
 
 
 def test_phrases_operators_and_fields(bundled):
