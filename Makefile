@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CORPUS ?= corpus
 INDEX ?= var/index
 
-.PHONY: run test lint index check bench clean
+.PHONY: run test lint index check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,11 +30,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check library indexer webui tests bench
-	$(BIN)/ruff format --check library indexer webui tests bench
-
-bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/ruff check library indexer webui tests
+	$(BIN)/ruff format --check library indexer webui tests
 
 clean:
 	rm -rf $(VENV) var test-artifacts
