@@ -126,9 +126,12 @@ def check(corpus: Path, report_file: Path | None, quiet: bool) -> None:
     _finish(report, report_file, quiet, verb="check")
 
 
-from .search_cli import search  # noqa: E402  (registered after the group exists)
+from webui.serve import serve  # noqa: E402  (registered after the group exists)
+
+from .search_cli import search  # noqa: E402
 
 cli.add_command(search)
+cli.add_command(serve)
 
 
 def _finish(report: RunReport, report_file: Path | None, quiet: bool, verb: str = "index") -> None:

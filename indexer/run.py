@@ -15,7 +15,7 @@ from library.readers import content_hash, file_stat, read_file
 from library.schema import document_fields, stored_document
 from library.store import IndexStore
 from library.tagging import Tagger
-from library.vocab import Vocabularies, load_vocabularies
+from library.vocab import Vocabularies, load_vocabularies, vocabulary_folder
 
 from .report import EXIT_BUSY, EXIT_FATAL, EXIT_OK, EXIT_REJECTED, FileNote, RunReport
 from .scan import scan_corpus
@@ -35,13 +35,6 @@ class _Seen:
     hash: str = ""
     doc: Document | None = None
     doc_id: str = ""
-
-
-def vocabulary_folder(corpus: Path) -> Path:
-    """Vocabularies live in the corpus folder, else in the bundled corpus."""
-    if (corpus / "themes.yaml").exists():
-        return corpus
-    return Path(__file__).resolve().parent.parent / "corpus"
 
 
 def run_indexer(
@@ -65,6 +58,11 @@ def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ign
     if not corpus.is_dir():
         raise ParseError(str(corpus), "is not a folder of documents; pass --corpus or set COOP_LIBRARY_CORPUS")
     old = (store.manifest().documents or {}) if store else {}
+    if store and old and not report.full and not store.schema_matches():
+        report.full = True
+        report.warnings.append(
+            FileNote(str(store.root), "the index was built by an earlier version, so this run rebuilt it in full")
+        )
     old_by_path = {str(entry["path"]): doc_id for doc_id, entry in old.items()}
     tagger = Tagger(vocab)
     max_bytes = int(settings.get("max_file_bytes"))  # type: ignore[call-overload]
@@ -148,8 +146,12 @@ def _refuse_duplicate_ids(report: RunReport, seen: list[_Seen], old_by_path: dic
 def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path) -> None:  # type: ignore[no-untyped-def]
     new: dict[str, dict[str, object]] = {}
     upserts: list[Document] = []
+    now = round(time.time())
     for entry in seen:
-        new[entry.doc_id] = {"path": entry.shown, "hash": entry.hash, "size": entry.size, "mtime": entry.mtime}
+        added = old.get(entry.doc_id, {}).get("added", now)
+        new[entry.doc_id] = {
+            "path": entry.shown, "hash": entry.hash, "size": entry.size, "mtime": entry.mtime, "added": added,
+        }  # fmt: skip
         if entry.doc is None:
             report.unchanged += 1
             continue
@@ -175,7 +177,8 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
             if report.full:
                 upserts += _last_good_versions(store, [d for d in kept if all(u.id != d for u in upserts)])
             for doc in upserts:
-                (writer.add_document if report.full else writer.update_document)(**document_fields(doc, vocab))
+                add = writer.add_document if report.full else writer.update_document
+                add(**document_fields(doc, vocab, int(new.get(doc.id, {}).get("added", 0))))
             for doc_id in deletes:
                 writer.delete_by_term("id", doc_id)
         except BaseException:

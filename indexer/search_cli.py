@@ -13,10 +13,9 @@ import click
 from library import settings
 from library.errors import LibraryError
 from library.search import SORTS, Library, SearchRequest, SearchResult
-from library.vocab import load_vocabularies
+from library.vocab import load_vocabularies, vocabulary_folder
 
 from .report import EXIT_FATAL
-from .run import vocabulary_folder
 
 
 @click.command()

@@ -25,6 +25,36 @@ FIELD_ALIASES = {
 MAX_QUERY_CHARS = 500
 _OPERATOR = r"(?:AND|OR|NOT|ANDNOT|ANDMAYBE)"
 _SMALL_WORDS = {"and", "of", "on", "the", "for", "in", "to", "a"}
+# Words that frame a question rather than say what it is about: "has any council set up ...".
+QUESTION_WORDS = frozenset(
+    [
+        "has",
+        "have",
+        "had",
+        "any",
+        "anyone",
+        "anywhere",
+        "did",
+        "does",
+        "do",
+        "done",
+        "which",
+        "what",
+        "who",
+        "whom",
+        "how",
+        "where",
+        "why",
+        "there",
+        "been",
+        "ever",
+        "set",
+        "up",
+        "tried",
+        "example",
+        "examples",
+    ]
+)
 
 
 @dataclass
@@ -34,6 +64,7 @@ class ParsedQuery:
     notices: list[str] = field(default_factory=list)
     is_everything: bool = False
     word_queries: list[Q.Query] = field(default_factory=list)  # plain words: more words matched ranks first
+    word_labels: list[str] = field(default_factory=list)  # the word each of word_queries came from
 
 
 class QueryBuilder:
@@ -77,19 +108,21 @@ class QueryBuilder:
 
     def _plain(self, text: str, notices: list[str]) -> ParsedQuery:
         words = text.split()
-        parts = []
-        for word in words:
+        topic_words = [w for w in words if w.lower() not in QUESTION_WORDS] or words
+        parts, labels = [], []
+        for word in topic_words:
             sub = self.parser.parse(re.sub(r"[^\w'-]", " ", word).strip() or "")
             if sub is not Q.NullQuery:
                 parts.append(self._expand(sub))
+                labels.append(word)
         if not parts:
             notices.append("Every word in your search is too common to search for, so everything is listed.")
             return ParsedQuery(Q.Every(), [], notices, is_everything=True)
         if len(parts) == 1:
-            return ParsedQuery(parts[0], words, notices)
-        # Any word matches, so a word missing from every document never empties the list;
-        # documents holding more of the words rank first (see Library._page).
-        return ParsedQuery(Q.Or(parts), words, notices, word_queries=parts)
+            return ParsedQuery(parts[0], words, notices, word_labels=labels)
+        # Any distinctive word matches, so a word missing from every document never empties the list;
+        # documents holding more of the words rank first (see library.matching).
+        return ParsedQuery(Q.Or(parts), words, notices, word_queries=parts, word_labels=labels)
 
     def _acronym_expansions(self) -> dict[str, list[list[str]]]:
         """Map each theme acronym (as indexed) to the analysed words of the phrases it stands for."""

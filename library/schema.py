@@ -25,13 +25,14 @@ def build_schema() -> Schema:
         region=KEYWORD(stored=True, commas=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
         date_sort=NUMERIC(int, bits=32, sortable=True, signed=False),
+        added=NUMERIC(int, bits=64, sortable=True, signed=False),
         path=ID(stored=True),
         meta=STORED(),
     )
 
 
-def document_fields(doc: Document, vocab: Vocabularies) -> dict[str, object]:
-    """Return the field values that index one Document."""
+def document_fields(doc: Document, vocab: Vocabularies, added: int = 0) -> dict[str, object]:
+    """Return the field values that index one Document first published at `added` (Unix time)."""
     regions = []
     for council_id in doc.council_ids:
         council = vocab.councils.get(council_id)
@@ -51,10 +52,19 @@ def document_fields(doc: Document, vocab: Vocabularies) -> dict[str, object]:
         "path": doc.source_path,
         "meta": json.dumps(meta, ensure_ascii=False, default=str),
         "date_sort": doc.date.sort_key if doc.date else 0,
+        "added": added,
     }
     if doc.year:
         fields["year"] = doc.year
     return fields
+
+
+def schema_matches(schema: Schema) -> bool:
+    """Whether an index was built with the fields this version writes."""
+    expected = build_schema()
+    return sorted(schema.names()) == sorted(expected.names()) and all(
+        type(schema[name]) is type(expected[name]) for name in expected.names()
+    )
 
 
 def stored_document(stored: dict[str, object]) -> Document:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from whoosh import query as Q
@@ -14,6 +13,7 @@ from whoosh import sorting
 from . import snippets
 from .errors import IndexUnavailableError
 from .facets import FACET_FIELDS, FacetIndex, bitset, members
+from .matching import word_matches
 from .model import Document
 from .query import QueryBuilder
 from .schema import stored_document
@@ -80,11 +80,13 @@ class SearchResult:
     council_total: int = 0
     generation: int = 0
     request: SearchRequest = field(default_factory=SearchRequest)
+    key_words: list[str] = field(default_factory=list)  # the distinctive words of a plain-words search
+    all_words_total: int = 0  # how many of the results hold every one of key_words
 
     def to_json(self) -> dict[str, object]:
         """The public JSON shape shared by the CLI and the API."""
         data = asdict(self)
-        for key in ("council_total", "generation", "request"):
+        for key in ("council_total", "generation", "request", "key_words", "all_words_total"):
             data.pop(key)
         return data
 
@@ -141,23 +143,47 @@ class Library:
             searcher = self._current()
             return self._search(searcher, request)
 
-    def _search(self, searcher, request: SearchRequest, retry_misspelled: bool = True) -> SearchResult:  # type: ignore[no-untyped-def]
+    def export(self, request: SearchRequest) -> SearchResult:
+        """Run a search and return every result on one page, without snippets, for exports."""
+        with self._lock:
+            searcher = self._current()
+            return self._search(searcher, replace(request, page=1, per_page=0), with_snippets=False)
+
+    def recently_added(self, limit: int = 5) -> list[Hit]:
+        """The documents most recently added to the library, newest document first among equals."""
+        with self._lock:
+            searcher = self._current()
+            order = sorting.MultiFacet(
+                [sorting.FieldFacet("added", reverse=True), sorting.FieldFacet("date_sort", reverse=True)]
+            )
+            results = searcher.search(Q.Every(), limit=limit, sortedby=order)
+            return [
+                self._hit(doc, snippets.plain_snippet(doc.summary))
+                for doc in (stored_document(h.fields()) for h in results)
+            ]
+
+    def _search(
+        self, searcher, request: SearchRequest, retry_misspelled: bool = True, with_snippets: bool = True
+    ) -> SearchResult:  # type: ignore[no-untyped-def]
         notices: list[str] = []
         request = self._clean_filters(request, notices)
         parsed = self.queries.parse(request.query)
         notices += parsed.notices
-        text_mask = (
-            self.facets.live
-            if parsed.is_everything
-            else bitset(searcher.docs_for_query(parsed.query), self.facets.size) & self.facets.live
-        )
+        words = None
+        if parsed.is_everything:
+            text_mask = self.facets.live
+        elif parsed.word_queries:
+            words = word_matches(searcher, parsed.word_queries, parsed.word_labels, self.facets.live, self.facets.size)
+            text_mask = words.any()
+        else:
+            text_mask = bitset(searcher.docs_for_query(parsed.query), self.facets.size) & self.facets.live
         years = self.facets.year_range(request.year_from, request.year_to)
         selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
         final = text_mask & years
         for mask in selections.values():
             final &= mask
         total = final.bit_count()
-        per_page = max(1, min(request.per_page, MAX_PER_PAGE))
+        per_page = max(1, min(request.per_page, MAX_PER_PAGE) if request.per_page else total)
         pages = max(1, math.ceil(total / per_page))
         page = max(1, request.page)
         if page > pages:
@@ -165,7 +191,7 @@ class Library:
                 f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
             )
             page = pages
-        hits = self._page(searcher, parsed, request, final, page, per_page) if total else []
+        hits = self._page(searcher, parsed, words, request, final, page, per_page, with_snippets) if total else []
         facets = {}
         for name in FACET_FIELDS:
             base = text_mask & years
@@ -177,7 +203,7 @@ class Library:
         suggestion = self.speller.suggest(request.query, parsed.words) if parsed.words else None
         if total == 0 and suggestion and retry_misspelled:
             corrected = self._search(
-                searcher, SearchRequest(**{**asdict(request), "query": suggestion}), retry_misspelled=False
+                searcher, replace(request, query=suggestion), retry_misspelled=False, with_snippets=with_snippets
             )
             if corrected.total:
                 corrected.query, corrected.suggestion = request.query, suggestion
@@ -189,9 +215,13 @@ class Library:
             query=request.query, total=total, page=page, per_page=per_page, pages=pages,
             notice=" ".join(notices) or None, suggestion=suggestion, results=hits, facets=facets,
             council_total=councils_in_results, generation=self.generation, request=request,
+            key_words=words.labels if words and len(words.labels) > 1 else [],
+            all_words_total=words.all(final).bit_count() if words and len(words.labels) > 1 else total,
         )  # fmt: skip
 
-    def _page(self, searcher, parsed, request: SearchRequest, final: int, page: int, per_page: int) -> list[Hit]:  # type: ignore[no-untyped-def]
+    def _page(
+        self, searcher, parsed, words, request: SearchRequest, final: int, page: int, per_page: int, with_snippets: bool
+    ) -> list[Hit]:  # type: ignore[no-untyped-def]
         newest = sorting.FieldFacet("date_sort", reverse=True)
         if request.sort == "newest" or (parsed.is_everything and request.sort == "relevance"):
             sortedby = newest
@@ -201,8 +231,8 @@ class Library:
             sortedby = sorting.MultiFacet([sorting.ScoreFacet(), newest])
         first = per_page * (page - 1)
         tiers = [(parsed.query, final)]
-        if len(parsed.word_queries) > 1 and request.sort == "relevance":
-            tiers = [(parsed.query, mask) for mask in self._by_words_matched(searcher, parsed.word_queries, final)]
+        if words is not None and len(words.masks) > 1 and request.sort == "relevance":
+            tiers = [(parsed.query, mask) for mask in words.tiers(final)]
         hits = []
         for query, mask in tiers:
             size = mask.bit_count()
@@ -212,21 +242,11 @@ class Library:
             results = searcher.search(
                 query, limit=first + per_page - len(hits), filter=set(members(mask)), sortedby=sortedby, terms=True
             )
-            hits += self._hits(results, parsed.is_everything)[first:]
+            hits += self._hits(results, parsed.is_everything or not with_snippets)[first:]
             first = 0
             if len(hits) >= per_page:
                 break
         return hits
-
-    def _by_words_matched(self, searcher, word_queries, final: int) -> list[int]:  # type: ignore[no-untyped-def]
-        """Split the matches into bitsets by how many of the words each holds, most first."""
-        matched: Counter[int] = Counter()
-        for word_query in word_queries:
-            matched.update(members(bitset(searcher.docs_for_query(word_query), self.facets.size) & final))
-        tiers: dict[int, list[int]] = {}
-        for docnum, count in matched.items():
-            tiers.setdefault(count, []).append(docnum)
-        return [bitset(tiers[k], self.facets.size) for k in sorted(tiers, reverse=True)]
 
     def _hits(self, results, is_everything: bool) -> list[Hit]:  # type: ignore[no-untyped-def]
         snippets.configure(results)

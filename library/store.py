@@ -29,7 +29,7 @@ from whoosh import index as whoosh_index
 from . import settings
 from .errors import IndexBusyError, IndexUnavailableError
 from .model import Document
-from .schema import build_schema, stored_document
+from .schema import build_schema, schema_matches, stored_document
 
 _GEN = re.compile(r"^gen-(\d{6,})$")
 _BUILDING = re.compile(r"^building-(\d{6,})-")
@@ -85,6 +85,14 @@ class IndexStore:
             return int(path.name.split("-")[1]), whoosh_index.open_dir(str(path))
         except (OSError, whoosh_index.EmptyIndexError) as exc:
             raise IndexUnavailableError(f"the published index {path} cannot be opened: {exc}") from None
+
+    def schema_matches(self) -> bool:
+        """Whether the published generation has the fields this version writes."""
+        try:
+            _, ix = self.open()
+        except IndexUnavailableError:
+            return True
+        return schema_matches(ix.schema)
 
     def documents(self) -> dict[str, Document]:
         """Return every document in the published generation, by id."""

@@ -100,6 +100,13 @@ class Vocabularies:
             self.theme_names.add(t.id, t.id, t.label)
 
 
+def vocabulary_folder(corpus: Path) -> Path:
+    """Vocabularies live in the corpus folder, else in the bundled corpus."""
+    if (Path(corpus) / "themes.yaml").exists():
+        return Path(corpus)
+    return Path(__file__).resolve().parent.parent / "corpus"
+
+
 def load_vocabularies(folder: Path) -> Vocabularies:
     """Load and validate themes.yaml, councils.yaml and doc_types.yaml from a folder."""
     return Vocabularies(

@@ -1,0 +1,35 @@
+"""The web interface: faceted search of co-operative council practice, a JSON API, exports and feeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from library import settings
+from library.search import Library
+from library.vocab import load_vocabularies, vocabulary_folder
+
+from . import api, errors, exports, pages, security, templating
+
+
+def create_app(config: dict[str, object] | None = None) -> Flask:
+    """Build the app: settings, the shared Library, blueprints, error pages and security headers."""
+    app = Flask(__name__)
+    app.config.update(
+        INDEX=str(settings.get("index")),
+        CORPUS=str(settings.get("corpus")),
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.config.update(config or {})
+    vocab = load_vocabularies(vocabulary_folder(Path(app.config["CORPUS"])))
+    app.extensions["library"] = Library(Path(app.config["INDEX"]), vocab)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    templating.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(api.bp)
+    return app

@@ -1,0 +1,163 @@
+"""The JSON API: search, one document, its OpenAPI description, and a health check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+
+from library.search import SORTS, Library
+
+from .params import search_request
+
+bp = Blueprint("api", __name__)
+
+
+def library() -> Library:
+    return current_app.extensions["library"]
+
+
+@bp.get("/api/search")
+def api_search():  # type: ignore[no-untyped-def]
+    result = library().search(search_request(request.args, allow_per_page=True))
+    return jsonify(result.to_json())
+
+
+@bp.get("/api/documents/<path:doc_id>")
+def api_document(doc_id: str):  # type: ignore[no-untyped-def]
+    lib = library()
+    doc = lib.document(doc_id)
+    if doc is None:
+        abort(404)
+    data = doc.to_dict()
+    data["councils"] = [{"id": t.value, "name": lib.council_name(t.value), "source": t.source} for t in doc.councils]
+    data["themes"] = [{"id": t.value, "label": lib.theme_label(t.value), "source": t.source} for t in doc.themes]
+    data["url"] = url_for("pages.document", doc_id=doc.id, _external=True)
+    for private in ("content_hash", "extra"):
+        data.pop(private, None)
+    return jsonify(data)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    status = library().status()
+    return jsonify(
+        status="ok",
+        generation=status.generation,
+        documents=len(status.documents or {}),
+        last_indexed=datetime.fromtimestamp(status.created, tz=UTC).isoformat(timespec="seconds"),
+    )
+
+
+@bp.get("/api/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(openapi_document())
+
+
+def _list_param(name: str, what: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": f"{what} id; repeat for any of several (OR within a facet, AND across facets).",
+        "schema": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50},
+        "style": "form",
+        "explode": True,
+    }
+
+
+def openapi_document() -> dict[str, object]:
+    """The OpenAPI 3.1 description of the JSON API."""
+    year = {"type": "integer", "minimum": 1800, "maximum": 2200}
+    error = {"$ref": "#/components/responses/Error"}
+    tagged = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "label": {"type": "string"}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Co-operative Practice Library API",
+            "version": "1",
+            "description": "Search case studies, policy lab reports, prototypes and press releases of "
+            "co-operative councils, with facet counts.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search documents, with facet counts",
+                    "operationId": "search",
+                    "parameters": [
+                        {"name": "q", "in": "query", "description": "Words, phrases or query syntax (see /help).",
+                         "schema": {"type": "string"}},
+                        _list_param("theme", "Theme"),
+                        _list_param("council", "Council"),
+                        _list_param("type", "Document type"),
+                        _list_param("region", "Region"),
+                        {"name": "from", "in": "query", "description": "First year.", "schema": year},
+                        {"name": "to", "in": "query", "description": "Last year.", "schema": year},
+                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
+                        {"name": "per_page", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                    ],
+                    "responses": {
+                        "200": {"description": "One page of results with facet counts.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}}},
+                        "400": error,
+                    },
+                }
+            },
+            "/api/documents/{id}": {
+                "get": {
+                    "summary": "One document with its full text",
+                    "operationId": "document",
+                    "parameters": [{"name": "id", "in": "path", "required": True,
+                                    "description": "Document id, such as 2016/croydon-housing-commission.",
+                                    "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "The document.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
+                        "404": error,
+                    },
+                }
+            },
+        },
+        "components": {
+            "responses": {
+                "Error": {
+                    "description": "What was wrong with the request.",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["error"],
+                        "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {
+                            "status": {"type": "integer"}, "message": {"type": "string"},
+                            "parameter": {"type": "string"}}}}}}},
+                }
+            },
+            "schemas": {
+                "FacetValue": {"type": "object", "required": ["value", "label", "count", "selected"], "properties": {
+                    "value": {"type": "string"}, "label": {"type": "string"},
+                    "count": {"type": "integer"}, "selected": {"type": "boolean"}}},
+                "Hit": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "title": {"type": "string"}, "type": {"type": "string"},
+                    "date": {"type": "string"}, "year": {"type": ["integer", "null"]},
+                    "councils": {"type": "array", "items": tagged}, "themes": {"type": "array", "items": tagged},
+                    "summary": {"type": "string"},
+                    "snippet": {"type": "string", "description": "HTML: escaped text with matches in <mark>."},
+                    "url": {"type": "string"}}},
+                "SearchResult": {"type": "object", "required": ["query", "total", "page", "per_page", "pages",
+                                                                 "results", "facets"], "properties": {
+                    "query": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
+                    "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+                    "notice": {"type": ["string", "null"]}, "suggestion": {"type": ["string", "null"]},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+                    "facets": {"type": "object", "additionalProperties": {
+                        "type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}}}}},
+                "Document": {"type": "object", "required": ["id", "title", "doc_type"], "properties": {
+                    "id": {"type": "string"}, "title": {"type": "string"}, "doc_type": {"type": "string"},
+                    "date": {"type": ["string", "null"]}, "summary": {"type": "string"}, "body": {"type": "string"},
+                    "councils": {"type": "array", "items": tagged}, "themes": {"type": "array", "items": tagged},
+                    "source_url": {"type": "string"}, "lead_contact": {"type": "string"},
+                    "partners": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}},
+            },
+        },
+    }  # fmt: skip

@@ -1,0 +1,135 @@
+"""Exports of a search (CSV of every result, an Atom feed) and citation downloads of one document."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from library import citation
+from library.search import Hit, Library
+
+from .params import search_request
+from .templating import answer_line
+from .urls import search_url
+
+bp = Blueprint("exports", __name__)
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_ENTRIES = 50
+CSV_COLUMNS = ("id", "title", "type", "date", "councils", "themes", "summary", "url")
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP's CSV injection advice).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def library() -> Library:
+    return current_app.extensions["library"]
+
+
+def neutralise(cell: str) -> str:
+    """Stop a spreadsheet from running a cell as a formula by prefixing an apostrophe."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+@bp.get("/search.csv")
+def search_csv() -> Response:
+    result = library().export(search_request(request.args))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for hit in result.results:
+        row = [
+            hit.id, hit.title, hit.type, hit.date,
+            "; ".join(c["name"] for c in hit.councils), "; ".join(t["label"] for t in hit.themes),
+            hit.summary, url_for("pages.document", doc_id=hit.id, _external=True),
+        ]  # fmt: skip
+        writer.writerow([neutralise(str(cell)) for cell in row])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="co-operative-practice-search.csv"'},
+    )
+
+
+@bp.get("/search.atom")
+def search_atom() -> Response:
+    lib = library()
+    wanted = search_request(request.args)
+    result = lib.search(replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES))
+    status = lib.status()
+    entries = status.documents or {}
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    page_url = url_for("pages.search", _external=True) + search_url(request.args).removeprefix("/search")
+    title = "Co-operative Practice Library: " + (f"search for “{result.query}”" if result.query else "new documents")
+    _text(feed, "title", title)
+    _text(feed, "subtitle", answer_line(result))
+    _text(feed, "id", page_url)
+    _text(feed, "updated", _stamp(status.created))
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=request.url)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=page_url)
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    _text(author, "name", citation.PUBLISHER)
+    for hit in result.results:
+        _entry(feed, hit, float(entries.get(hit.id, {}).get("added", status.created)))  # type: ignore[arg-type]
+    body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
+    return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, mimetype="application/atom+xml")
+
+
+def _entry(feed: ET.Element, hit: Hit, added: float) -> None:
+    entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+    url = url_for("pages.document", doc_id=hit.id, _external=True)
+    _text(entry, "title", hit.title)
+    _text(entry, "id", url)
+    _text(entry, "updated", _stamp(added))
+    if hit.date:
+        _text(entry, "published", _document_time(hit.date))
+    ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=url)
+    for council in hit.councils or [{"name": citation.PUBLISHER}]:
+        author = ET.SubElement(entry, f"{{{ATOM}}}author")
+        _text(author, "name", council["name"])
+    for theme in hit.themes:
+        ET.SubElement(entry, f"{{{ATOM}}}category", term=theme["id"], label=theme["label"])
+    summary = _text(entry, "summary", hit.summary)
+    summary.set("type", "text")
+
+
+def _text(parent: ET.Element, name: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{name}")
+    element.text = _xml_safe(text)
+    return element
+
+
+def _xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry, such as stray control characters."""
+    return "".join(ch for ch in text if ch in "\t\n\r" or (ch >= " " and ch not in "\ufffe\uffff"))
+
+
+def _stamp(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _document_time(iso: str) -> str:
+    parts = [int(p) for p in iso.split("-")] + [1, 1]
+    return f"{parts[0]:04d}-{max(parts[1], 1):02d}-{max(parts[2], 1):02d}T00:00:00Z"
+
+
+@bp.get("/doc/<path:doc_id>/cite.<fmt>")
+def cite(doc_id: str, fmt: str) -> Response:
+    if fmt not in ("bib", "ris"):
+        abort(404)
+    lib = library()
+    doc = lib.document(doc_id)
+    if doc is None:
+        abort(404)
+    url = url_for("pages.document", doc_id=doc.id, _external=True)
+    if fmt == "bib":
+        text, mimetype = citation.bibtex(doc, lib.council_name, url), "application/x-bibtex"
+    else:
+        text, mimetype = citation.ris(doc, lib.council_name, url), "application/x-research-info-systems"
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "-", doc.id) + "." + fmt
+    return Response(text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

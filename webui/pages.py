@@ -1,0 +1,122 @@
+"""The HTML pages: home, search, document, council, theme, the lists of both, and search help."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from library import citation
+from library.search import Library, SearchRequest, SearchResult
+from library.vocab import COUNCIL_TYPES, REGIONS
+
+from .params import search_request
+from .urls import search_url
+
+bp = Blueprint("pages", __name__)
+
+
+def library() -> Library:
+    return current_app.extensions["library"]
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    lib = library()
+    return render_template(
+        "home.html", overview=lib.search(SearchRequest()), recent=lib.recently_added(6), status=lib.status()
+    )
+
+
+@bp.get("/search")
+def search():  # type: ignore[no-untyped-def]
+    result = library().search(search_request(request.args))
+    return render_template(
+        "search.html", result=result, args=request.args, page_url=lambda n: search_url(request.args, page=n)
+    )
+
+
+@bp.get("/doc/<path:doc_id>")
+def document(doc_id: str):  # type: ignore[no-untyped-def]
+    lib = library()
+    doc = lib.document(doc_id)
+    if doc is None:
+        abort(404)
+    url = url_for("pages.document", doc_id=doc.id, _external=True)
+    more_from_council = _more(lib, doc.id, council=tuple(doc.council_ids[:1]))
+    more_on_theme = _more(lib, doc.id, theme=tuple(doc.theme_ids[:1]))
+    return render_template(
+        "document.html",
+        doc=doc,
+        lib=lib,
+        related=lib.related(doc.id),
+        more_from_council=more_from_council,
+        more_on_theme=more_on_theme,
+        citation=citation.plain(doc, lib.council_name, url),
+        source_url=doc.source_url if doc.source_url.startswith(("https://", "http://")) else "",
+    )
+
+
+def _more(lib: Library, doc_id: str, **filters: tuple[str, ...]) -> tuple[SearchResult | None, list]:  # type: ignore[type-arg]
+    if not any(filters.values()):
+        return None, []
+    result = lib.search(SearchRequest(sort="newest", per_page=6, **filters))  # type: ignore[arg-type]
+    return result, [hit for hit in result.results if hit.id != doc_id][:5]
+
+
+@bp.get("/council/<council_id>")
+def council(council_id: str):  # type: ignore[no-untyped-def]
+    lib = library()
+    found = lib.vocab.councils.get(council_id)
+    if found is None:
+        resolved, _ = lib.vocab.council_names.resolve(council_id.replace("-", " "))
+        if resolved:
+            return redirect(url_for("pages.council", council_id=resolved), code=301)
+        abort(404)
+    page = search_request(request.args).page
+    result = lib.search(SearchRequest(council=(found.id,), sort="newest", page=page))
+    return render_template(
+        "council.html",
+        page_url=lambda n: url_for("pages.council", council_id=found.id, page=n),
+        council=found,
+        result=result,
+        region=REGIONS.get(found.region_id, found.region_id),
+        council_type=COUNCIL_TYPES.get(found.type, found.type),
+        lib=lib,
+    )
+
+
+@bp.get("/theme/<theme_id>")
+def theme(theme_id: str):  # type: ignore[no-untyped-def]
+    lib = library()
+    found = lib.vocab.themes.get(theme_id)
+    if found is None:
+        abort(404)
+    page = search_request(request.args).page
+    result = lib.search(SearchRequest(theme=(found.id,), sort="newest", page=page))
+    return render_template(
+        "theme.html", theme=found, result=result, page_url=lambda n: url_for("pages.theme", theme_id=found.id, page=n)
+    )
+
+
+@bp.get("/councils")
+def councils():  # type: ignore[no-untyped-def]
+    overview = library().search(SearchRequest(per_page=1))
+    by_region: dict[str, list] = {}  # type: ignore[type-arg]
+    lib = library()
+    for value in sorted(overview.facets["council"], key=lambda v: v.label):
+        region = lib.vocab.councils[value.value].region_id if value.value in lib.vocab.councils else ""
+        by_region.setdefault(REGIONS.get(region, "Other"), []).append(value)
+    return render_template("councils.html", by_region=dict(sorted(by_region.items())), overview=overview)
+
+
+@bp.get("/themes")
+def themes():  # type: ignore[no-untyped-def]
+    lib = library()
+    overview = lib.search(SearchRequest(per_page=1))
+    counts = {v.value: v.count for v in overview.facets["theme"]}
+    listed = sorted(lib.vocab.themes.values(), key=lambda t: t.label)
+    return render_template("themes.html", themes=listed, counts=counts)
+
+
+@bp.get("/help")
+def help_page():  # type: ignore[no-untyped-def]
+    return render_template("help.html")

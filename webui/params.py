@@ -1,0 +1,73 @@
+"""Read search parameters from a URL: everything a search can ask for, or a clear reason it cannot be run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from werkzeug.datastructures import MultiDict
+
+from library.search import MAX_PER_PAGE, SearchRequest
+
+FILTERS = ("theme", "council", "type", "region")
+MAX_VALUES = 50  # values of one filter in one URL
+MAX_VALUE_CHARS = 200
+MAX_PAGE = 100_000
+
+
+@dataclass
+class BadParameter(Exception):
+    """A URL parameter that cannot be used, with what to do about it."""
+
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def search_request(args: MultiDict[str, str], per_page: int = 10, allow_per_page: bool = False) -> SearchRequest:
+    """Turn query-string arguments into a SearchRequest, raising BadParameter for values that make no sense."""
+    filters = {}
+    for name in FILTERS:
+        values = [v.strip() for v in args.getlist(name) if v.strip()]
+        if len(values) > MAX_VALUES:
+            raise BadParameter(name, f"Choose at most {MAX_VALUES} values for '{name}' at once.")
+        if any(len(v) > MAX_VALUE_CHARS for v in values):
+            raise BadParameter(name, f"A value for '{name}' is too long to be a {name} id.")
+        filters[name] = tuple(values)
+    if allow_per_page:
+        per_page = _whole_number(args, "per_page", per_page, 1, MAX_PER_PAGE, "a number of results from 1 to 100")
+    return SearchRequest(
+        query=args.get("q", ""),
+        theme=filters["theme"],
+        council=filters["council"],
+        type=filters["type"],
+        region=filters["region"],
+        year_from=_year(args, "from"),
+        year_to=_year(args, "to"),
+        sort=args.get("sort", "relevance") or "relevance",
+        page=_whole_number(args, "page", 1, 1, MAX_PAGE, "a page number such as 2"),
+        per_page=per_page,
+    )
+
+
+def _year(args: MultiDict[str, str], name: str) -> int | None:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1800 <= int(raw) <= 2200:
+        raise BadParameter(name, f"'{name}' should be a year such as 2016, not {_shown(raw)}.")
+    return int(raw)
+
+
+def _whole_number(args: MultiDict[str, str], name: str, default: int, low: int, high: int, example: str) -> int:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadParameter(name, f"'{name}' should be {example}, not {_shown(raw)}.")
+    return int(raw)
+
+
+def _shown(raw: str) -> str:
+    return repr(raw if len(raw) <= 40 else raw[:40] + "…")

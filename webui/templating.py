@@ -1,0 +1,97 @@
+"""Template helpers: URLs that keep the search state, dates, plurals and the answer line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+
+from library.search import SearchResult
+
+from .urls import has_filters, search_url, toggle_url
+
+FACET_NAMES = {"theme": "Theme", "council": "Council", "type": "Document type", "region": "Region", "year": "Year"}
+FACET_PLURALS = {"theme": "themes", "council": "councils", "type": "types", "region": "regions", "year": "years"}
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """'1 document', '2 documents'."""
+    return f"{count:,} {singular if count == 1 else (many or singular + 's')}"
+
+
+def answer_line(result: SearchResult) -> str:
+    """The precedent question's answer: '12 documents from 7 councils'."""
+    if result.total == 0:
+        return "No documents found"
+    line = plural(result.total, "document")
+    if result.council_total:
+        line += " from " + plural(result.council_total, "council")
+    return line
+
+
+def all_words_line(result: SearchResult) -> str:
+    """How many results hold every distinctive word, when that is not all of them."""
+    if len(result.key_words) < 2 or result.all_words_total in (0, result.total):
+        return ""
+    words = [f"“{w}”" for w in result.key_words]
+    joined = " and ".join([", ".join(words[:-1]), words[-1]])
+    verb = "mentions" if result.all_words_total == 1 else "mention"
+    both = "both " if len(words) == 2 else "all of "
+    return f"{plural(result.all_words_total, 'of them', 'of them')} {verb} {both}{joined}.".replace(
+        "1 of them", "One of them"
+    )
+
+
+def text_blocks(body: str) -> list[tuple[str, str]]:
+    """Split a document's text into ('heading' | 'paragraph', text) blocks; a short unpunctuated line is a heading."""
+    blocks = []
+    for block in (b.strip() for b in body.split("\n\n")):
+        if not block:
+            continue
+        is_heading = len(block) <= 80 and "\n" not in block and not block.endswith((".", ":", "!", "?", ";", ","))
+        blocks.append(("heading" if is_heading else "paragraph", block))
+    return blocks
+
+
+def when(timestamp: float) -> str:
+    """A Unix time as '22 November 2026 at 02:00 UTC'."""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+
+
+def long_date(iso: str) -> str:
+    """'2016-07-05' as '5 July 2016'; a year or year-month as it stands."""
+    try:
+        day = datetime.strptime(iso, "%Y-%m-%d")
+    except ValueError:
+        try:
+            return f"{datetime.strptime(iso, '%Y-%m'):%B %Y}"
+        except ValueError:
+            return iso
+    return f"{day.day} {day:%B %Y}"
+
+
+def lib_label(facet: str, value: str) -> str:
+    """A facet value's label, such as a document type's."""
+    return current_app.extensions["library"].label(facet, value)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        lib_label=lib_label,
+        search_url=search_url,
+        toggle_url=toggle_url,
+        has_filters=has_filters,
+        FACET_NAMES=FACET_NAMES,
+        FACET_PLURALS=FACET_PLURALS,
+    )
+    app.jinja_env.filters.update(
+        plural=plural,
+        answer_line=answer_line,
+        text_blocks=text_blocks,
+        all_words_line=all_words_line,
+        when=when,
+        long_date=long_date,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
