@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 CORPUS ?= corpus
 INDEX ?= var/index
 
-.PHONY: run test lint index check clean
+CHROMIUM := /usr/bin/chromium
+AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.10.3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint index check clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,12 +26,19 @@ check: $(STAMP)
 	$(BIN)/coop-library check --corpus $(CORPUS)
 
 run: index
-	$(BIN)/coop-library --help >/dev/null
-	@if $(BIN)/coop-library serve --help >/dev/null 2>&1; then \
-		$(BIN)/coop-library serve --index $(INDEX) --host 127.0.0.1 --port 5000; \
-	else echo "Indexed $(CORPUS) into $(INDEX)."; fi
+	$(BIN)/coop-library serve --index $(INDEX) --corpus $(CORPUS) --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium through Playwright; the browser is never downloaded by a test tool.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core
+
+$(AXE): $(STAMP)
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node axe-core@$(AXE_VERSION)
+
+browser: $(CHROMIUM) $(AXE)
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -59,3 +59,26 @@ def index(corpus_dir: Path, index_dir: Path):
         return run_indexer(corpus_dir, index_dir, full=full)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def bundled_index(tmp_path_factory) -> Path:
+    """The bundled corpus indexed once for the session (read-only for tests)."""
+    folder = tmp_path_factory.mktemp("bundled") / "index"
+    run_indexer(BUNDLED, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app(bundled_index: Path):
+    """The real Flask app over the bundled index."""
+    from webui import create_app
+
+    flask_app = create_app({"INDEX": str(bundled_index), "CORPUS": str(BUNDLED), "TESTING": True})
+    yield flask_app
+    flask_app.extensions["library"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -229,3 +229,33 @@ def test_vocabulary_files_tools_and_readme_are_not_documents(corpus_dir, index_d
     write_markdown(corpus_dir, "a.md", GOOD_BODY, title="A")
     index()
     assert set(titles(index_dir)) == {"a"}
+
+
+def test_an_index_from_an_earlier_version_is_rebuilt_in_full_keeping_added_times(corpus_dir, index_dir, index):
+    from whoosh import index as whoosh_index
+
+    from library.schema import build_schema
+    from library.search import Library
+    from library.vocab import load_vocabularies
+
+    write_markdown(corpus_dir, "2016/a.md", "Energy co-operative.", title="A", type="case-study", year=2016)
+    index()
+    store = IndexStore(index_dir)
+    added = store.manifest().documents["2016/a"]["added"]
+    # Rewrite the published generation as an earlier version would have written it: without the 'added' field.
+    old_schema = build_schema()
+    old_schema.remove("added")
+    old = whoosh_index.create_in(str(store.current_path()), old_schema)
+    with old.writer() as writer:
+        writer.add_document(id="2016/a", title="A", body="Energy co-operative.", meta='{"id": "2016/a"}')
+    assert not store.schema_matches()
+
+    report = index()
+    assert report.full and report.published and report.exit_code == EXIT_OK
+    assert any("earlier version" in note.reason for note in report.warnings)
+    assert store.schema_matches() and store.manifest().documents["2016/a"]["added"] == added
+    library = Library(index_dir, load_vocabularies(corpus_dir))
+    try:
+        assert [hit.id for hit in library.recently_added()] == ["2016/a"]
+    finally:
+        library.close()

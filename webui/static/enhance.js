@@ -10,7 +10,8 @@
   function formUrl() {
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) {
-      if (String(value).trim() !== "") params.append(name, value);
+      var isDefault = name === "sort" && value === "relevance";
+      if (String(value).trim() !== "" && !isDefault) params.append(name, value);
     });
     var query = params.toString();
     return form.getAttribute("action") + (query ? "?" + query : "");

@@ -1,0 +1,282 @@
+"""The web pages, through the real Flask app over a real index, checked by parsing the HTML."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.helpers import write_markdown
+
+CROYDON = "2016/croydon-housing-commission"
+
+
+def page(client, url: str, status: int = 200) -> BeautifulSoup:
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code, response.get_data(as_text=True)[:500])
+    assert response.mimetype == "text/html"
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def text(soup: BeautifulSoup, selector: str) -> str:
+    found = soup.select_one(selector)
+    assert found is not None, selector
+    return " ".join(found.get_text(" ").split())
+
+
+def result_ids(soup: BeautifulSoup) -> list[str]:
+    return [a["href"].removeprefix("/doc/") for a in soup.select(".result-title a")]
+
+
+def facet_boxes(soup: BeautifulSoup, name: str) -> dict[str, tuple[bool, str]]:
+    return {
+        box["value"]: (box.has_attr("checked"), text(soup, f'label[for="{box["id"]}"]'))
+        for box in soup.select(f'input[type=checkbox][name="{name}"]')
+    }
+
+
+def test_home_has_search_browse_lists_recent_and_last_indexed(client):
+    soup = page(client, "/")
+    assert soup.select_one("form[role=search] input[name=q]")
+    headings = [h.get_text() for h in soup.select("h2")]
+    for wanted in ("Recently added", "Browse by theme", "Browse by council", "Browse by region"):
+        assert wanted in headings
+    assert len(soup.select("section[aria-labelledby=recent-heading] .result")) == 6
+    assert soup.select_one('a[href="/theme/housing"]')
+    assert soup.select_one('a[href="/council/plymouth"]')
+    assert soup.select_one('a[href="/search?region=london"]')
+    assert "Last indexed" in text(soup, ".indexed") and "68 documents" in text(soup, ".indexed")
+
+
+def test_the_precedent_question_gets_an_answer_line_and_the_precedent_first(client):
+    soup = page(client, "/search?q=has+any+council+set+up+a+housing+commission%3F")
+    assert result_ids(soup)[0] == CROYDON
+    answer = text(soup, "h1#answer")
+    assert answer.startswith(("9 documents from", "10 documents from")) or "documents from" in answer
+    assert "both “housing” and “commission”" in text(soup, ".all-words")
+    assert soup.select_one("#result-status[role=status][aria-live=polite]") is not None
+
+
+def test_snippets_are_highlighted(client):
+    soup = page(client, "/search?q=housing+commission")
+    marks = [m.get_text().lower() for m in soup.select(".snippet mark")]
+    assert "housing" in marks and "commission" in marks
+
+
+def test_facet_checkboxes_show_counts_and_selection_and_can_be_removed(client):
+    soup = page(client, "/search?q=co-operative&theme=housing&theme=energy&council=plymouth")
+    themes = facet_boxes(soup, "theme")
+    assert themes["housing"][0] and themes["energy"][0]
+    assert not themes["food"][0]
+    assert "(" in themes["food"][1]  # a count beside every value
+    assert facet_boxes(soup, "council")["plymouth"][0]
+    chips = {a.get_text(" ", strip=True): a["href"] for a in soup.select(".chips a")}
+    remove_housing = next(href for label, href in chips.items() if "Housing" in label)
+    assert "theme=housing" not in remove_housing and "theme=energy" in remove_housing
+    assert "council=plymouth" in remove_housing and "q=co-operative" in remove_housing
+    clear = soup.find("a", string="Clear all filters")
+    assert clear["href"] == "/search?q=co-operative"
+
+
+def test_filtered_results_match_every_filter(client, app):
+    soup = page(client, "/search?theme=food&region=south-west")
+    library = app.extensions["library"]
+    for doc_id in result_ids(soup):
+        doc = library.document(doc_id)
+        assert "food" in doc.theme_ids
+        regions = {library.vocab.councils[c].region_id for c in doc.council_ids}
+        assert "south-west" in regions
+
+
+def test_year_range_sort_and_pagination_links_keep_state(client):
+    soup = page(client, "/search?q=co-operative&from=2015&to=2019&sort=newest")
+    years = [int(y) for y in (s.get_text() for s in soup.select(".result-meta span")) if y.isdigit()]
+    assert years and all(2015 <= y <= 2019 for y in years) and years == sorted(years, reverse=True)
+    next_link = soup.select_one(".pagination a[rel=next]")
+    assert next_link is not None
+    href = next_link["href"]
+    assert all(part in href for part in ("q=co-operative", "from=2015", "to=2019", "sort=newest", "page=2"))
+    second = page(client, href)
+    assert second.select_one(".pagination a[aria-current=page]").get_text() == "2"
+    assert second.select_one("ol.results")["start"] == "11"
+    assert second.select_one("#sort option[selected]")["value"] == "newest"
+
+
+def test_did_you_mean_and_notices(client):
+    soup = page(client, "/search?q=Sunderlnd+cooperitive")
+    assert "Sunderland" in text(soup, ".suggestion")
+    assert result_ids(soup)
+    soup = page(client, "/search?q=%22housing")
+    assert "plain words" in text(soup, ".notice")
+
+
+def test_no_results_page_helps(client):
+    soup = page(client, "/search?q=zzzzqqqq&theme=housing")
+    assert text(soup, "h1#answer").startswith("No documents found")
+    assert soup.find("a", string="Search again without filters")
+
+
+def test_search_form_works_without_javascript(client):
+    soup = page(client, "/search?q=food")
+    form = soup.select_one("form#search-form")
+    assert form["method"] == "get" and form["action"] == "/search"
+    for box in soup.select("#facet-panel input"):
+        assert box["form"] == "search-form"
+    assert soup.select_one("button[type=submit][form=search-form]")
+
+
+def test_document_page_has_metadata_text_related_and_citation(client):
+    soup = page(client, f"/doc/{CROYDON}")
+    assert text(soup, "h1") == "Croydon Housing Commission"
+    meta = {dt.get_text(): dt.find_next_sibling("dd") for dt in soup.select(".doc-meta dt")}
+    assert meta["Council"].select_one('a[href="/council/croydon"]')
+    assert meta["Themes"].select_one('a[href="/theme/housing"]')
+    assert "Croydon Council" in meta["Who to contact"].get_text()
+    assert "house builders" in meta["Partners"].get_text()
+    assert meta["Source"].select_one("a[rel~=noopener]")
+    assert "Policy Lab" in text(soup, ".doc-type") and "2016" in text(soup, ".doc-type")
+    assert "Housing Commission" in text(soup, ".doc-body")
+    assert soup.select(".doc-body h3"), "section headings of the text are shown as headings"
+    assert soup.select("section[aria-labelledby=related-heading] li")
+    assert CROYDON not in [a["href"] for a in soup.select("section[aria-labelledby=related-heading] a")]
+    assert soup.select_one("#council-more-heading") and soup.select_one("#theme-more-heading")
+    assert "London Borough of Croydon (2016). Croydon Housing Commission." in text(soup, ".citation")
+    assert soup.select_one(f'a[href="/doc/{CROYDON}/cite.bib"]') and soup.select_one(
+        f'a[href="/doc/{CROYDON}/cite.ris"]'
+    )
+
+
+def test_council_page(client):
+    soup = page(client, "/council/croydon")
+    assert text(soup, "h1") == "London Borough of Croydon"
+    assert "London" in text(soup, ".doc-meta") and "London borough" in text(soup, ".doc-meta")
+    assert CROYDON in result_ids(soup)
+    assert soup.select_one('a[href="/search?council=croydon&theme=housing"]')
+
+
+def test_council_page_for_a_name_redirects_and_for_a_register_council_without_documents(client):
+    response = client.get("/council/Croydon")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/council/croydon")
+    soup = page(client, "/council/rutland")
+    assert "No documents" in soup.get_text()
+
+
+def test_theme_page_and_lists(client):
+    soup = page(client, "/theme/housing")
+    assert text(soup, "h1") == "Housing" and CROYDON in result_ids(soup)
+    assert soup.select_one('a[href="/search?theme=housing&council=croydon"]')
+    themes = page(client, "/themes")
+    assert len(themes.select(".theme-list > li")) == 27
+    councils = page(client, "/councils")
+    assert councils.select_one('a[href="/council/plymouth"]')
+
+
+def test_help_page_explains_the_syntax(client):
+    soup = page(client, "/help")
+    codes = {c.get_text() for c in soup.select("table.syntax code")}
+    assert {"council:plymouth", "housing AND commission", '"community wealth building"'} <= codes
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        ("/search?page=-1", 400, "page"),
+        ("/search?page=abc", 400, "page"),
+        ("/search?from=abc", 400, "year"),
+        ("/search?to=99999", 400, "year"),
+        ("/search?theme=" + "&theme=".join(["x"] * 51), 400, "at most"),
+        ("/doc/2016/no-such-document", 404, "nothing at this address"),
+        ("/council/no-such-council", 404, "nothing at this address"),
+        ("/theme/no-such-theme", 404, "nothing at this address"),
+        ("/no/such/page", 404, "nothing at this address"),
+        ("/council/croydon?page=0", 400, "page"),
+    ],
+)
+def test_bad_parameters_get_a_friendly_page(client, url, status, says):
+    soup = page(client, url, status)
+    assert says in soup.get_text().lower()
+    assert "Traceback" not in str(soup)
+    assert soup.select_one("a[href='/']")
+
+
+def test_a_bad_parameter_page_offers_the_search_without_it(client):
+    soup = page(client, "/search?q=food&from=abc", 400)
+    link = soup.find("a", string=lambda s: s and "without" in s)
+    assert link["href"] == "/search?q=food"
+
+
+@pytest.mark.parametrize(
+    ("url", "notice"),
+    [
+        ("/search?page=99999&q=housing", "only"),
+        ("/search?q=" + "housing+" * 2000, "very long"),
+        ("/search?council=no-such-council", "no council"),
+        ("/search?sort=sideways", "sorted by relevance"),
+        ("/search?from=2020&to=2014", "back to front"),
+    ],
+)
+def test_odd_but_harmless_parameters_get_results_and_a_notice(client, url, notice):
+    soup = page(client, url)
+    assert notice in text(soup, ".notice").lower()
+
+
+def test_security_headers_on_every_kind_of_response(client):
+    for url in ("/", "/search?q=food", f"/doc/{CROYDON}", "/api/search", "/search.csv", "/search.atom",
+                "/healthz", "/nope", "/search?page=-1", "/static/style.css"):  # fmt: skip
+        response = client.get(url)
+        headers = response.headers
+        response.close()
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"]
+
+
+def test_no_inline_script_or_style_in_any_page(client):
+    for url in ("/", "/search?q=food&theme=food", f"/doc/{CROYDON}", "/council/plymouth", "/theme/food", "/help"):
+        soup = page(client, url)
+        assert all(s.get("src") for s in soup.select("script")), url
+        assert not soup.select("style") and not soup.select("[style]"), url
+        assert not [t for t in soup.find_all(True) if any(a.startswith("on") for a in t.attrs)], url
+
+
+def test_an_unexpected_error_gets_the_500_page_without_a_traceback(app, bundled_index, tmp_path):
+    from tests.conftest import BUNDLED
+    from webui import create_app
+
+    unready = create_app({"INDEX": str(tmp_path / "nothing-here"), "CORPUS": str(BUNDLED)})
+    response = unready.test_client().get("/search?q=food")
+    assert response.status_code == 503
+    assert "not ready" in response.get_data(as_text=True)
+    assert unready.test_client().get("/healthz").get_json()["error"]["status"] == 503
+
+    broken = create_app({"INDEX": str(bundled_index), "CORPUS": str(BUNDLED)})
+
+    @broken.get("/explode")
+    def explode():  # a route that fails, standing in for any bug
+        raise RuntimeError("boom")
+
+    response = broken.test_client().get("/explode")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Something went wrong" in body
+    assert "boom" not in body and "Traceback" not in body
+
+
+def test_hostile_document_is_escaped_everywhere(corpus_dir, index_dir):
+    from indexer import run_indexer
+    from tests.conftest import BUNDLED
+    from webui import create_app
+
+    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    write_markdown(
+        corpus_dir, "2020/hostile.md", f"Housing body text {payload} and <mark>fake mark</mark> here.",
+        title=f"Housing {payload}", type="case-study", councils=["croydon"], themes=["housing"], year=2020,
+        summary=f"Summary {payload}", source_url="javascript:alert(3)", lead_contact=payload, partners=[payload],
+    )  # fmt: skip
+    run_indexer(corpus_dir, index_dir)
+    client = create_app({"INDEX": str(index_dir), "CORPUS": str(BUNDLED)}).test_client()
+    for url in ("/search?q=housing", "/doc/2020/hostile", "/council/croydon", "/theme/housing", "/"):
+        soup = page(client, url)
+        assert not soup.select("script:not([src])"), url
+        assert not soup.select("img"), url
+        assert not [m for m in soup.select("mark") if "fake" in m.get_text()], url
+        assert not soup.select('a[href^="javascript:"]'), url
