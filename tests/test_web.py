@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import write_markdown
 
@@ -280,3 +282,23 @@ def test_hostile_document_is_escaped_everywhere(corpus_dir, index_dir):
         assert not soup.select("img"), url
         assert not [m for m in soup.select("mark") if "fake" in m.get_text()], url
         assert not soup.select('a[href^="javascript:"]'), url
+
+
+PARAMETER_NAMES = ["q", "theme", "council", "type", "region", "from", "to", "sort", "page", "per_page", "other"]
+parameter_values = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["housing", "croydon", "2016", "-1", "0", "99999", "newest", "<script>", "%00", "1e9", " "]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(PARAMETER_NAMES), parameter_values), max_size=8))
+def test_any_url_parameters_get_a_page_or_a_4xx_never_a_500(client, pairs):
+    from urllib.parse import urlencode
+
+    query = urlencode(pairs)
+    for path in ("/search", "/api/search", "/search.csv", "/search.atom", "/council/croydon", "/theme/housing"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code in (200, 400), (path, query, response.status_code)
+        if response.mimetype == "text/html":
+            assert "Traceback" not in response.get_data(as_text=True)
