@@ -11,7 +11,7 @@ AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
 AXE_VERSION := 4.10.3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint index check clean browser
+.PHONY: run test lint index check clean browser bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,9 +41,14 @@ browser: $(CHROMIUM) $(AXE)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
+# Benchmarks print figures; they are never timed tests. SIZES="1000 10000 100000" for the large run.
+SIZES ?= 1000 10000
+bench: $(STAMP)
+	$(BIN)/python -m bench $(foreach s,$(SIZES),--size $(s))
+
 lint: $(STAMP)
-	$(BIN)/ruff check library indexer webui tests
-	$(BIN)/ruff format --check library indexer webui tests
+	$(BIN)/ruff check library indexer webui bench tests
+	$(BIN)/ruff format --check library indexer webui bench tests
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -7,6 +7,7 @@ the matches nor count towards "holds all your words".
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .facets import bitset
@@ -45,9 +46,34 @@ class WordMatches:
         return [mask for mask in reversed(exactly) if mask]
 
 
-def word_matches(searcher, word_queries: list, labels: list[str], live: int, size: int) -> WordMatches:  # type: ignore[no-untyped-def]
+class MatchCache:
+    """Bitsets of the documents each query matches in one generation, most recently used kept.
+
+    Words recur across searches (a few hundred make up most queries), so, as Lucene caches filters per
+    segment, the set of documents a word matches is worked out once per generation.
+    """
+
+    def __init__(self, searcher, live: int, size: int, capacity: int = 4096) -> None:  # type: ignore[no-untyped-def]
+        self.searcher, self.live, self.size, self.capacity = searcher, live, size, capacity
+        self._masks: OrderedDict[str, int] = OrderedDict()
+
+    def matches(self, query) -> int:  # type: ignore[no-untyped-def]
+        key = repr(query)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = bitset(self.searcher.docs_for_query(query), self.size) & self.live
+            self._masks[key] = mask
+            if len(self._masks) > self.capacity:
+                self._masks.popitem(last=False)
+        else:
+            self._masks.move_to_end(key)
+        return mask
+
+
+def word_matches(cache: MatchCache, word_queries: list, labels: list[str]) -> WordMatches:  # type: ignore[type-arg]
     """Find each word's documents and keep the distinctive words (all of them if every word is common)."""
-    masks = [bitset(searcher.docs_for_query(q), size) & live for q in word_queries]
+    live = cache.live
+    masks = [cache.matches(q) for q in word_queries]
     total = live.bit_count()
     if total >= COMMON_MIN_DOCUMENTS:
         rare = [i for i, mask in enumerate(masks) if mask.bit_count() <= COMMON_SHARE * total]

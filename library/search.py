@@ -12,10 +12,10 @@ from whoosh import sorting
 
 from . import snippets
 from .errors import IndexUnavailableError
-from .facets import FACET_FIELDS, FacetIndex, bitset, members
-from .matching import word_matches
+from .facets import FACET_FIELDS, FacetIndex, members
+from .matching import MatchCache, word_matches
 from .model import Document
-from .query import QueryBuilder
+from .query import TEXT_FIELDS, QueryBuilder
 from .schema import stored_document
 from .spelling import Speller
 from .store import IndexStore, Manifest
@@ -91,6 +91,11 @@ class SearchResult:
         return data
 
 
+class _NoDates:
+    def __getitem__(self, docnum: int) -> int:
+        return 0
+
+
 class Library:
     """The published index, opened once and reopened when a new generation is published."""
 
@@ -119,6 +124,9 @@ class Library:
             self._generation_name = name
             self.generation = generation
             self.facets = FacetIndex(searcher)
+            self.matches = MatchCache(searcher, self.facets.live, self.facets.size)
+            reader = searcher.reader()
+            self._dates = reader.column_reader("date_sort") if reader.has_column("date_sort") else _NoDates()
             self.queries = QueryBuilder(ix.schema, self.vocab)
             self.speller = Speller(searcher, self.vocab)
             self.manifest = self.store.manifest()
@@ -173,10 +181,10 @@ class Library:
         if parsed.is_everything:
             text_mask = self.facets.live
         elif parsed.word_queries:
-            words = word_matches(searcher, parsed.word_queries, parsed.word_labels, self.facets.live, self.facets.size)
+            words = word_matches(self.matches, parsed.word_queries, parsed.word_labels)
             text_mask = words.any()
         else:
-            text_mask = bitset(searcher.docs_for_query(parsed.query), self.facets.size) & self.facets.live
+            text_mask = self.matches.matches(parsed.query)
         years = self.facets.year_range(request.year_from, request.year_to)
         selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
         final = text_mask & years
@@ -191,7 +199,13 @@ class Library:
                 f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
             )
             page = pages
-        hits = self._page(searcher, parsed, words, request, final, page, per_page, with_snippets) if total else []
+        # The documents parsed.query matches by itself, when known without another search.
+        query_matches = text_mask if words is None or len(words.labels) == len(parsed.word_queries) else None
+        hits = (
+            self._page(searcher, parsed, words, request, final, page, per_page, with_snippets, query_matches)
+            if total
+            else []
+        )
         facets = {}
         for name in FACET_FIELDS:
             base = text_mask & years
@@ -220,7 +234,16 @@ class Library:
         )  # fmt: skip
 
     def _page(
-        self, searcher, parsed, words, request: SearchRequest, final: int, page: int, per_page: int, with_snippets: bool
+        self,
+        searcher,
+        parsed,
+        words,
+        request: SearchRequest,
+        final: int,
+        page: int,
+        per_page: int,
+        with_snippets: bool,
+        query_matches: int | None,
     ) -> list[Hit]:  # type: ignore[no-untyped-def]
         newest = sorting.FieldFacet("date_sort", reverse=True)
         if request.sort == "newest" or (parsed.is_everything and request.sort == "relevance"):
@@ -228,8 +251,14 @@ class Library:
         elif request.sort == "oldest":
             sortedby = sorting.FieldFacet("date_sort")
         else:
-            sortedby = sorting.MultiFacet([sorting.ScoreFacet(), newest])
+            sortedby = None  # by score: lets Whoosh skip blocks that cannot reach the top; ties go to the newest below
         first = per_page * (page - 1)
+        highlighter = None
+        if with_snippets and not parsed.is_everything:
+            terms = parsed.query.existing_terms(searcher.reader(), phrases=True, expand=True)
+            highlighter = snippets.Highlighter(
+                {t.decode("utf-8") if isinstance(t, bytes) else t for f, t in terms if f in TEXT_FIELDS}
+            )
         tiers = [(parsed.query, final)]
         if words is not None and len(words.masks) > 1 and request.sort == "relevance":
             tiers = [(parsed.query, mask) for mask in words.tiers(final)]
@@ -239,21 +268,23 @@ class Library:
             if first >= size:
                 first -= size
                 continue
-            results = searcher.search(
-                query, limit=first + per_page - len(hits), filter=set(members(mask)), sortedby=sortedby, terms=True
-            )
-            hits += self._hits(results, parsed.is_everything or not with_snippets)[first:]
+            # The query alone already matches exactly `mask` unless facets, years or common words narrowed it.
+            allowed = None if mask == query_matches else set(members(mask))
+            results = searcher.search(query, limit=first + per_page - len(hits), filter=allowed, sortedby=sortedby)
+            ranked = list(results)
+            if sortedby is None:
+                ranked.sort(key=lambda hit: (-round(hit.score, 6), -self._dates[hit.docnum]))
+            hits += self._hits(ranked, highlighter)[first:]
             first = 0
             if len(hits) >= per_page:
                 break
         return hits
 
-    def _hits(self, results, is_everything: bool) -> list[Hit]:  # type: ignore[no-untyped-def]
-        snippets.configure(results)
+    def _hits(self, results, highlighter: snippets.Highlighter | None) -> list[Hit]:  # type: ignore[no-untyped-def]
         hits = []
         for hit in results:
             doc = stored_document(hit.fields())
-            text = snippets.plain_snippet(doc.summary) if is_everything else snippets.snippet(hit, doc.summary)
+            text = highlighter.snippet(doc.body, doc.summary) if highlighter else snippets.plain_snippet(doc.summary)
             hits.append(self._hit(doc, text))
         return hits
 

@@ -1,0 +1,52 @@
+"""A fixed, seeded set of searches: one to three words from the domain's vocabulary, some with facet filters."""
+
+from __future__ import annotations
+
+import random
+
+from library.analysis import text_analyzer
+from library.search import SearchRequest
+from library.vocab import REGIONS, Vocabularies
+
+from .corpus import domain_words
+from .reference import porter_stems
+
+
+def bench_queries(vocab: Vocabularies, count: int = 220, seed: int = 7) -> list[SearchRequest]:
+    rng = random.Random(seed)
+    words, _ = domain_words()
+    # Only words whose family of forms both engines' stemmers agree on, so both answer the same question.
+    analyzer = text_analyzer()
+    fts5 = porter_stems(words)
+    whoosh = {w: " ".join(t.text for t in analyzer(w)) for w in words}
+    family_fts5: dict[str, set[str]] = {}
+    family_whoosh: dict[str, set[str]] = {}
+    for w in words:
+        family_fts5.setdefault(fts5[w], set()).add(w)
+        family_whoosh.setdefault(whoosh[w], set()).add(w)
+    pool = [
+        w for w in words[30:1500]
+        if len(w) > 3 and whoosh[w] == fts5[w] and family_fts5[fts5[w]] == family_whoosh[whoosh[w]]
+    ]  # fmt: skip
+    themes, types, regions = sorted(vocab.themes), sorted(vocab.doc_types), sorted(REGIONS)
+    councils = sorted(c.id for c in vocab.councils.values() if not c.abolished)[:60]
+    queries = []
+    for n in range(count):
+        text = " ".join(rng.sample(pool, rng.choice([1, 1, 2, 2, 2, 3])))
+        if n % 20 == 19:
+            text = ""  # browsing: filters only, newest first
+        filters: dict[str, object] = {}
+        roll = rng.random()
+        if roll < 0.12 or not text:
+            filters["theme"] = (rng.choice(themes),)
+        elif roll < 0.2:
+            filters["region"] = (rng.choice(regions),)
+        elif roll < 0.26:
+            filters["council"] = tuple(rng.sample(councils, 2))
+        elif roll < 0.3:
+            filters["type"] = (rng.choice(types),)
+        elif roll < 0.35:
+            start = rng.randint(2012, 2022)
+            filters["year_from"], filters["year_to"] = start, start + 3
+        queries.append(SearchRequest(query=text, **filters))  # type: ignore[arg-type]
+    return queries
