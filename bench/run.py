@@ -152,7 +152,7 @@ def _peak_memory_mb(pid: int) -> float:
     return 0.0
 
 
-def run(size: int, work: Path, clients: int = 16, web_requests: int = 3200, query_count: int = 220) -> dict:  # type: ignore[type-arg]
+def run(size: int, work: Path, clients: int = 16, web_requests: int = 1600, query_count: int = 220) -> dict:  # type: ignore[type-arg]
     """Every scenario at one corpus size; returns the figures."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
