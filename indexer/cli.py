@@ -7,15 +7,11 @@ from pathlib import Path
 
 import click
 
-from library import settings
 from library.errors import IndexBusyError, LibraryError
 
+from .options import corpus_option, index_option
 from .report import EXIT_BUSY, EXIT_FATAL, RunReport
 from .run import check_corpus, run_indexer
-
-
-def _default(name: str) -> str:
-    return str(settings.get(name))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,21 +26,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option(
-    "--corpus",
-    type=click.Path(path_type=Path),
-    default=lambda: _default("corpus"),
-    show_default="./corpus or $COOP_LIBRARY_CORPUS",
-    help="Folder of documents to index.",
-)
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path),
-    default=lambda: _default("index"),
-    show_default="./var/index or $COOP_LIBRARY_INDEX",
-    help="Folder holding the index generations.",
-)
+@corpus_option("Folder of documents to index.")
+@index_option()
 @click.option("--full", is_flag=True, help="Re-read every file and build a fresh generation.")
 @click.option(
     "--report",
@@ -100,13 +83,7 @@ def index(corpus: Path, index_dir: Path, full: bool, report_file: Path | None, q
 
 
 @cli.command()
-@click.option(
-    "--corpus",
-    type=click.Path(path_type=Path),
-    default=lambda: _default("corpus"),
-    show_default="./corpus or $COOP_LIBRARY_CORPUS",
-    help="Folder of documents to check.",
-)
+@corpus_option("Folder of documents to check.")
 @click.option(
     "--report", "report_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report here."
 )

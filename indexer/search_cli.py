@@ -15,19 +15,13 @@ from library.errors import LibraryError
 from library.search import SORTS, Library, SearchRequest, SearchResult
 from library.vocab import load_vocabularies, vocabulary_folder
 
+from .options import index_option
 from .report import EXIT_FATAL
 
 
 @click.command()
 @click.argument("query", required=False, default="")
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path),
-    default=lambda: str(settings.get("index")),
-    show_default="./var/index or $COOP_LIBRARY_INDEX",
-    help="Folder holding the index generations.",
-)
+@index_option()
 @click.option("--theme", multiple=True, help="Only this theme id (repeat for any of several).")
 @click.option("--council", multiple=True, help="Only this council id (repeat for any of several).")
 @click.option("--type", "doc_type", multiple=True, help="Only this document type id (repeat for any of several).")

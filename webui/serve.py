@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from indexer.options import corpus_option, index_option
 from library import settings
 from library.errors import LibraryError
 
@@ -14,21 +15,8 @@ THREADS = 8
 
 
 @click.command()
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path),
-    default=lambda: str(settings.get("index")),
-    show_default="./var/index or $COOP_LIBRARY_INDEX",
-    help="Folder holding the index generations.",
-)
-@click.option(
-    "--corpus",
-    type=click.Path(path_type=Path),
-    default=lambda: str(settings.get("corpus")),
-    show_default="./corpus or $COOP_LIBRARY_CORPUS",
-    help="Corpus folder whose vocabularies name the councils and themes.",
-)
+@index_option()
+@corpus_option("Corpus folder whose vocabularies name the councils and themes.")
 @click.option(
     "--host", default=lambda: str(settings.get("host")), show_default="127.0.0.1 or $COOP_LIBRARY_HOST",
     help="Address to listen on.",
