@@ -1,6 +1,6 @@
 """Where a search's time goes: cProfile over the benchmark queries against an index built by `python -m bench`.
 
-    python -m bench.profile_search bench/results/work/10000
+python -m bench.profile_search bench/results/work/10000
 """
 
 from __future__ import annotations
