@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 
-from library.search import SORTS, Library
+from library.search import SORTS
 
 from .params import search_request
+from .shared import document_or_404, library
 
 bp = Blueprint("api", __name__)
-
-
-def library() -> Library:
-    return current_app.extensions["library"]
 
 
 @bp.get("/api/search")
@@ -26,9 +23,7 @@ def api_search():  # type: ignore[no-untyped-def]
 @bp.get("/api/documents/<path:doc_id>")
 def api_document(doc_id: str):  # type: ignore[no-untyped-def]
     lib = library()
-    doc = lib.document(doc_id)
-    if doc is None:
-        abort(404)
+    doc = document_or_404(doc_id)
     data = doc.to_dict()
     data["councils"] = [{"id": t.value, "name": lib.council_name(t.value), "source": t.source} for t in doc.councils]
     data["themes"] = [{"id": t.value, "label": lib.theme_label(t.value), "source": t.source} for t in doc.themes]

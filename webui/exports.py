@@ -9,12 +9,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 
 from library import citation
-from library.search import Hit, Library
+from library.search import Hit
 
 from .params import search_request
+from .shared import document_or_404, library
 from .templating import answer_line
 from .urls import search_url
 
@@ -24,10 +25,6 @@ FEED_ENTRIES = 50
 CSV_COLUMNS = ("id", "title", "type", "date", "councils", "themes", "summary", "url")
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP's CSV injection advice).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def library() -> Library:
-    return current_app.extensions["library"]
 
 
 def neutralise(cell: str) -> str:
@@ -123,9 +120,7 @@ def cite(doc_id: str, fmt: str) -> Response:
     if fmt not in ("bib", "ris"):
         abort(404)
     lib = library()
-    doc = lib.document(doc_id)
-    if doc is None:
-        abort(404)
+    doc = document_or_404(doc_id)
     url = url_for("pages.document", doc_id=doc.id, _external=True)
     if fmt == "bib":
         text, mimetype = citation.bibtex(doc, lib.council_name, url), "application/x-bibtex"

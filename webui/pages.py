@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from library import citation
 from library.search import Library, SearchRequest, SearchResult
 from library.vocab import COUNCIL_TYPES, REGIONS
 
 from .params import search_request
+from .shared import document_or_404, library
 from .urls import search_url
 
 bp = Blueprint("pages", __name__)
-
-
-def library() -> Library:
-    return current_app.extensions["library"]
 
 
 @bp.get("/")
@@ -37,9 +34,7 @@ def search():  # type: ignore[no-untyped-def]
 @bp.get("/doc/<path:doc_id>")
 def document(doc_id: str):  # type: ignore[no-untyped-def]
     lib = library()
-    doc = lib.document(doc_id)
-    if doc is None:
-        abort(404)
+    doc = document_or_404(doc_id)
     url = url_for("pages.document", doc_id=doc.id, _external=True)
     more_from_council = _more(lib, doc.id, council=tuple(doc.council_ids[:1]))
     more_on_theme = _more(lib, doc.id, theme=tuple(doc.theme_ids[:1]))
