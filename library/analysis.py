@@ -48,11 +48,15 @@ class DomainSpellingFilter(Filter):
 
 def text_analyzer():  # type: ignore[no-untyped-def]
     """Return the analyzer for title, summary and body text."""
+    return word_analyzer() | StemFilter(cachesize=50000)
+
+
+def word_analyzer():  # type: ignore[no-untyped-def]
+    """Return the analyzer that keeps words as written (lowercased), for spelling suggestions."""
     return (
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | DomainSpellingFilter()
         | StopFilter()
-        | StemFilter(cachesize=50000)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 
 FACET_FIELDS = ("theme", "council", "type", "year", "region")
@@ -73,3 +74,39 @@ class FacetIndex:
     def counts(self, fieldname: str, base: int) -> dict[str, int]:
         """Count each value of a facet among the documents in base."""
         return {value: (mask & base).bit_count() for value, mask in self.values[fieldname].items() if mask & base}
+
+
+class DateOrder:
+    """Every live document of a generation ordered newest first, for date-sorted pages of any result set."""
+
+    SPARSE = 50  # below one document in this many, sorting the matches beats walking the whole order
+
+    def __init__(self, searcher, live: int, size: int) -> None:  # type: ignore[no-untyped-def]
+        reader = searcher.reader()
+        column = reader.column_reader("date_sort") if reader.has_column("date_sort") else None
+        self.dates = array("q", (column[d] if column is not None else 0 for d in range(size)))
+        ordered = sorted(members(live), key=lambda d: (-self.dates[d], d))
+        self.order = array("q", ordered)
+        self.position = array("q", [0] * size)
+        for place, doc in enumerate(ordered):
+            self.position[doc] = place
+        self.size = size
+
+    def date(self, doc: int) -> int:
+        return self.dates[doc]
+
+    def first(self, within: int, count: int, oldest: bool = False) -> list[int]:
+        """The first `count` documents of `within`, newest first (or oldest first)."""
+        if count <= 0 or not within:
+            return []
+        if within.bit_count() * self.SPARSE < self.size:
+            docs = sorted(members(within), key=self.position.__getitem__, reverse=oldest)
+            return docs[:count]
+        data = within.to_bytes((self.size + 7) // 8, "little")
+        out = []
+        for doc in reversed(self.order) if oldest else self.order:
+            if data[doc >> 3] >> (doc & 7) & 1:
+                out.append(doc)
+                if len(out) == count:
+                    break
+        return out

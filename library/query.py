@@ -109,20 +109,21 @@ class QueryBuilder:
     def _plain(self, text: str, notices: list[str]) -> ParsedQuery:
         words = text.split()
         topic_words = [w for w in words if w.lower() not in QUESTION_WORDS] or words
-        parts, labels = [], []
+        parts: dict[str, Q.Query] = {}  # one query per distinct analysed word ("housing houses" is one)
+        labels = []
         for word in topic_words:
             sub = self.parser.parse(re.sub(r"[^\w'-]", " ", word).strip() or "")
-            if sub is not Q.NullQuery:
-                parts.append(self._expand(sub))
+            if sub is not Q.NullQuery and repr(sub) not in parts:
+                parts[repr(sub)] = self._expand(sub)
                 labels.append(word)
         if not parts:
             notices.append("Every word in your search is too common to search for, so everything is listed.")
             return ParsedQuery(Q.Every(), [], notices, is_everything=True)
-        if len(parts) == 1:
-            return ParsedQuery(parts[0], words, notices, word_labels=labels)
+        queries = list(parts.values())
         # Any distinctive word matches, so a word missing from every document never empties the list;
         # documents holding more of the words rank first (see library.matching).
-        return ParsedQuery(Q.Or(parts), words, notices, word_queries=parts, word_labels=labels)
+        query = queries[0] if len(queries) == 1 else Q.Or(queries)
+        return ParsedQuery(query, words, notices, word_queries=queries, word_labels=labels)
 
     def _acronym_expansions(self) -> dict[str, list[list[str]]]:
         """Map each theme acronym (as indexed) to the analysed words of the phrases it stands for."""
@@ -136,7 +137,7 @@ class QueryBuilder:
                     short = "".join(w[0] for w in words if w not in _SMALL_WORDS)
                     if acronym.lower() in (initials, short):
                         key = self._analysed(acronym)
-                        if key:
+                        if key and self._analysed(phrase) not in expansions.get(key[0], []):
                             expansions.setdefault(key[0], []).append(self._analysed(phrase))
         return expansions
 

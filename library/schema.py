@@ -6,7 +6,7 @@ import json
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import text_analyzer
+from .analysis import text_analyzer, word_analyzer
 from .model import Document
 from .vocab import Vocabularies
 
@@ -16,9 +16,12 @@ def build_schema() -> Schema:
     analyzer = text_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=3.0, spelling=True),
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=3.0),
         summary=TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
-        body=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        body=TEXT(analyzer=analyzer, stored=True),
+        # Every word as written, for "did you mean". One plain field is much cheaper to write than Whoosh's
+        # per-field spelling words, whose postings have no length column to look up.
+        words=TEXT(analyzer=word_analyzer(), phrase=False),
         council=KEYWORD(stored=True, commas=True, scorable=True),
         theme=KEYWORD(stored=True, commas=True, scorable=True),
         type=ID(stored=True),
@@ -45,6 +48,7 @@ def document_fields(doc: Document, vocab: Vocabularies, added: int = 0) -> dict[
         "title": doc.title,
         "summary": doc.summary,
         "body": doc.body,
+        "words": f"{doc.title}\n{doc.summary}\n{doc.body}",
         "council": ",".join(doc.council_ids),
         "theme": ",".join(doc.theme_ids),
         "type": doc.doc_type,

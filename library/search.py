@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from whoosh import sorting
 
 from . import snippets
 from .errors import IndexUnavailableError
-from .facets import FACET_FIELDS, FacetIndex, members
-from .matching import MatchCache, word_matches
+from .facets import FACET_FIELDS, DateOrder, FacetIndex, members
+from .matching import MatchCache, best_first, word_matches
 from .model import Document
 from .query import TEXT_FIELDS, QueryBuilder
 from .schema import stored_document
@@ -23,6 +24,7 @@ from .vocab import REGIONS, Vocabularies
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
+RESULT_CACHE_SIZE = 512  # searches whose results are kept per generation (a result is ~50 KB)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class SearchRequest:
         return () if facet == "year" else getattr(self, facet)
 
 
-@dataclass
+@dataclass(slots=True)
 class FacetValue:
     value: str
     label: str
@@ -52,7 +54,7 @@ class FacetValue:
     selected: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     id: str
     title: str
@@ -91,11 +93,6 @@ class SearchResult:
         return data
 
 
-class _NoDates:
-    def __getitem__(self, docnum: int) -> int:
-        return 0
-
-
 class Library:
     """The published index, opened once and reopened when a new generation is published."""
 
@@ -125,8 +122,8 @@ class Library:
             self.generation = generation
             self.facets = FacetIndex(searcher)
             self.matches = MatchCache(searcher, self.facets.live, self.facets.size)
-            reader = searcher.reader()
-            self._dates = reader.column_reader("date_sort") if reader.has_column("date_sort") else _NoDates()
+            self._results: OrderedDict[SearchRequest, SearchResult] = OrderedDict()
+            self.dates = DateOrder(searcher, self.facets.live, self.facets.size)
             self.queries = QueryBuilder(ix.schema, self.vocab)
             self.speller = Speller(searcher, self.vocab)
             self.manifest = self.store.manifest()
@@ -146,10 +143,22 @@ class Library:
             return self.manifest
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run a search with facet counts, snippets and a spelling suggestion."""
+        """Run a search with facet counts, snippets and a spelling suggestion.
+
+        Results are cached per generation, so a repeated search (a popular query, the back button, the
+        home page's overview) costs nothing; treat a returned result as read-only.
+        """
         with self._lock:
             searcher = self._current()
-            return self._search(searcher, request)
+            result = self._results.get(request)
+            if result is None:
+                result = self._search(searcher, request)
+                self._results[request] = result
+                if len(self._results) > RESULT_CACHE_SIZE:
+                    self._results.popitem(last=False)
+            else:
+                self._results.move_to_end(request)
+            return result
 
     def export(self, request: SearchRequest) -> SearchResult:
         """Run a search and return every result on one page, without snippets, for exports."""
@@ -199,13 +208,7 @@ class Library:
                 f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
             )
             page = pages
-        # The documents parsed.query matches by itself, when known without another search.
-        query_matches = text_mask if words is None or len(words.labels) == len(parsed.word_queries) else None
-        hits = (
-            self._page(searcher, parsed, words, request, final, page, per_page, with_snippets, query_matches)
-            if total
-            else []
-        )
+        hits = self._page(searcher, parsed, words, request, final, page, per_page, with_snippets) if total else []
         facets = {}
         for name in FACET_FIELDS:
             base = text_mask & years
@@ -234,59 +237,35 @@ class Library:
         )  # fmt: skip
 
     def _page(
-        self,
-        searcher,
-        parsed,
-        words,
-        request: SearchRequest,
-        final: int,
-        page: int,
-        per_page: int,
-        with_snippets: bool,
-        query_matches: int | None,
+        self, searcher, parsed, words, request: SearchRequest, final: int, page: int, per_page: int, with_snippets: bool
     ) -> list[Hit]:  # type: ignore[no-untyped-def]
-        newest = sorting.FieldFacet("date_sort", reverse=True)
-        if request.sort == "newest" or (parsed.is_everything and request.sort == "relevance"):
-            sortedby = newest
-        elif request.sort == "oldest":
-            sortedby = sorting.FieldFacet("date_sort")
-        else:
-            sortedby = None  # by score: lets Whoosh skip blocks that cannot reach the top; ties go to the newest below
         first = per_page * (page - 1)
+        count = first + per_page
+        if request.sort in ("newest", "oldest") or parsed.is_everything:
+            docnums = self.dates.first(final, count, oldest=request.sort == "oldest")
+        elif words is not None:
+            docnums = words.ranked(final, count, self.dates.date)
+        else:
+            docnums = self._scored(searcher, parsed.query, final, count)
         highlighter = None
         if with_snippets and not parsed.is_everything:
             terms = parsed.query.existing_terms(searcher.reader(), phrases=True, expand=True)
             highlighter = snippets.Highlighter(
                 {t.decode("utf-8") if isinstance(t, bytes) else t for f, t in terms if f in TEXT_FIELDS}
             )
-        tiers = [(parsed.query, final)]
-        if words is not None and len(words.masks) > 1 and request.sort == "relevance":
-            tiers = [(parsed.query, mask) for mask in words.tiers(final)]
         hits = []
-        for query, mask in tiers:
-            size = mask.bit_count()
-            if first >= size:
-                first -= size
-                continue
-            # The query alone already matches exactly `mask` unless facets, years or common words narrowed it.
-            allowed = None if mask == query_matches else set(members(mask))
-            results = searcher.search(query, limit=first + per_page - len(hits), filter=allowed, sortedby=sortedby)
-            ranked = list(results)
-            if sortedby is None:
-                ranked.sort(key=lambda hit: (-round(hit.score, 6), -self._dates[hit.docnum]))
-            hits += self._hits(ranked, highlighter)[first:]
-            first = 0
-            if len(hits) >= per_page:
-                break
-        return hits
-
-    def _hits(self, results, highlighter: snippets.Highlighter | None) -> list[Hit]:  # type: ignore[no-untyped-def]
-        hits = []
-        for hit in results:
-            doc = stored_document(hit.fields())
+        for docnum in docnums[first:]:
+            doc = stored_document(searcher.stored_fields(docnum))
             text = highlighter.snippet(doc.body, doc.summary) if highlighter else snippets.plain_snippet(doc.summary)
             hits.append(self._hit(doc, text))
         return hits
+
+    def _scored(self, searcher, query, final: int, count: int) -> list[int]:  # type: ignore[no-untyped-def]
+        """The best `count` documents of `final` for a query written in search syntax, scored by Whoosh."""
+        allowed = None if final == self.matches.matches(query) else set(members(final))
+        results = searcher.search(query, limit=count, filter=allowed)
+        keys = [(0, round(hit.score, 6), hit.docnum) for hit in iter(results)]  # iter(): len() would count all
+        return best_first(keys, count, self.dates.date)
 
     def _hit(self, doc: Document, snippet_html: str) -> Hit:
         return Hit(

@@ -44,14 +44,23 @@ class Highlighter:
                 return found
         return plain_snippet(summary)
 
+    def _matches(self, text: str) -> list[tuple[int, int, frozenset[str]]]:
+        """(start, end, matched terms) of every searched word in the text, in order."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters change length when lowercased: take the slow road
+            found = ((m.start(), m.end(), self.forms(m.group()) & self.terms) for m in _TOKEN.finditer(text))
+            return [match for match in found if match[2]]
+        # Check each distinct word once, then find just those words; far cheaper than testing every token.
+        wanted = sorted((w for w in set(_TOKEN.findall(lowered)) if self.forms(w) & self.terms), key=len, reverse=True)
+        if not wanted:
+            return []
+        words = re.compile(rf"(?<!\w)(?<!\w-)(?:{'|'.join(map(re.escape, wanted))})(?!\w)(?!-\w)")
+        return [(m.start(), m.end(), self.forms(m.group()) & self.terms) for m in words.finditer(lowered)]
+
     def _passage(self, text: str) -> str:
         if not self.terms or not text:
             return ""
-        matches = []  # (start, end, matched terms)
-        for m in _TOKEN.finditer(text):
-            hit = self.forms(m.group()) & self.terms
-            if hit:
-                matches.append((m.start(), m.end(), hit))
+        matches = self._matches(text)
         if not matches:
             return ""
         best, best_score = 0, (-1, -1)

@@ -39,7 +39,7 @@ class Speller:
         for theme in vocab.themes.values():
             names.update(tokens(theme.label))
         self.names = sorted(w for w in names if len(w) >= MIN_WORD and w.isalpha())
-        self._correctors = [searcher.corrector("title"), searcher.corrector("body")]
+        self._corrector = searcher.corrector("words")
 
     def _known(self, word: str) -> bool:
         analysed = [t.text for t in self.analyzer(word)]
@@ -55,9 +55,7 @@ class Speller:
         lower = word.lower()
         if len(lower) < MIN_WORD or not lower.isalpha() or self._known(lower):
             return None
-        candidates = set()
-        for corrector in self._correctors:
-            candidates.update(corrector.suggest(lower, limit=5, maxdist=2))
+        candidates = set(self._corrector.suggest(lower, limit=10, maxdist=2))
         candidates.update(n for n in self.names if abs(len(n) - len(lower)) <= 2 and n[0] == lower[0])
         scored = [(edit_distance(lower, c), -self._frequency(c), c) for c in candidates]
         scored = [s for s in scored if s[0] <= (1 if len(lower) < 6 else 2)]

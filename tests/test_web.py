@@ -79,6 +79,38 @@ def test_facet_checkboxes_show_counts_and_selection_and_can_be_removed(client):
     assert clear["href"] == "/search?q=co-operative"
 
 
+def test_a_facet_page_lists_every_value_and_keeps_the_rest_of_the_search(client):
+    soup = page(client, "/search/facet/council?q=co-operative&theme=housing&council=plymouth&sort=newest&page=2")
+    form = soup.select_one("form#search-form")
+    assert form["action"] == "/search" and form["method"] == "get"
+    kept = [(i["name"], i["value"]) for i in form.select("input[type=hidden]")]
+    assert kept == [("q", "co-operative"), ("theme", "housing"), ("sort", "newest")]
+    councils = facet_boxes(soup, "council")
+    overview = page(client, "/search?q=co-operative&theme=housing&council=plymouth")
+    assert councils == facet_boxes(overview, "council")
+    assert councils["plymouth"][0] and sum(checked for checked, _ in councils.values()) == 1
+    page(client, "/search/facet/year", 404)
+    page(client, "/search/facet/..%2Fsecrets", 404)
+
+
+def test_a_long_facet_lists_the_first_values_and_links_to_the_rest(tmp_path):
+    from bench.corpus import CorpusGenerator
+    from indexer import run_indexer
+    from webui import create_app
+    from webui.templating import FACET_LISTED
+
+    corpus = CorpusGenerator(seed=4).write(tmp_path / "corpus", 300)
+    run_indexer(corpus, tmp_path / "index")
+    client = create_app({"INDEX": tmp_path / "index", "CORPUS": corpus, "TESTING": True}).test_client()
+    soup = page(client, "/search")
+    assert len(facet_boxes(soup, "council")) == FACET_LISTED
+    link = soup.select_one("#facet-council .all-values a")
+    assert link is not None and link["href"].startswith("/search/facet/council")
+    everything = page(client, link["href"])
+    assert len(facet_boxes(everything, "council")) > FACET_LISTED
+    assert soup.select_one("#facet-theme .all-values a") is None
+
+
 def test_filtered_results_match_every_filter(client, app):
     soup = page(client, "/search?theme=food&region=south-west")
     library = app.extensions["library"]
@@ -297,7 +329,9 @@ def test_any_url_parameters_get_a_page_or_a_4xx_never_a_500(client, pairs):
     from urllib.parse import urlencode
 
     query = urlencode(pairs)
-    for path in ("/search", "/api/search", "/search.csv", "/search.atom", "/council/croydon", "/theme/housing"):
+    paths = ("/search", "/api/search", "/search.csv", "/search.atom", "/council/croydon", "/theme/housing",
+             "/search/facet/council")  # fmt: skip
+    for path in paths:
         response = client.get(f"{path}?{query}")
         assert response.status_code in (200, 400), (path, query, response.status_code)
         if response.mimetype == "text/html":

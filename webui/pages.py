@@ -10,7 +10,8 @@ from library.vocab import COUNCIL_TYPES, REGIONS
 
 from .params import search_request
 from .shared import document_or_404, library
-from .urls import search_url
+from .templating import FACET_PLURALS
+from .urls import ORDER, search_url
 
 bp = Blueprint("pages", __name__)
 
@@ -29,6 +30,16 @@ def search():  # type: ignore[no-untyped-def]
     return render_template(
         "search.html", result=result, args=request.args, page_url=lambda n: search_url(request.args, page=n)
     )
+
+
+@bp.get("/search/facet/<name>")
+def facet_values(name: str):  # type: ignore[no-untyped-def]
+    """Every value of one facet for a search, to choose from when there are too many for the search page."""
+    if name not in FACET_PLURALS or name == "year":
+        abort(404)
+    result = library().search(search_request(request.args))
+    kept = [(key, value) for key in ORDER if key not in (name, "page") for value in request.args.getlist(key) if value]
+    return render_template("facet_values.html", result=result, name=name, kept=kept, args=request.args)
 
 
 @bp.get("/doc/<path:doc_id>")

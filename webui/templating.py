@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app
 
-from library.search import SearchResult
+from library.search import FacetValue, SearchResult
 
 from .urls import has_filters, search_url, toggle_url
 
 FACET_NAMES = {"theme": "Theme", "council": "Council", "type": "Document type", "region": "Region", "year": "Year"}
 FACET_PLURALS = {"theme": "themes", "council": "councils", "type": "types", "region": "regions", "year": "years"}
+FACET_SHOWN = 6  # values of a facet shown before "more"
+FACET_LISTED = 40  # values listed on the search page; the rest are on the facet's own page
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
@@ -76,14 +78,23 @@ def lib_label(facet: str, value: str) -> str:
     return current_app.extensions["library"].label(facet, value)
 
 
+def split_selected(values: list[FacetValue]) -> tuple[list[FacetValue], list[FacetValue]]:
+    """A facet's chosen values and the others, each in their given order."""
+    chosen = [v for v in values if v.selected]
+    return chosen, [v for v in values if not v.selected] if chosen else values
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         lib_label=lib_label,
         search_url=search_url,
         toggle_url=toggle_url,
         has_filters=has_filters,
+        split_selected=split_selected,
         FACET_NAMES=FACET_NAMES,
         FACET_PLURALS=FACET_PLURALS,
+        FACET_SHOWN=FACET_SHOWN,
+        FACET_LISTED=FACET_LISTED,
     )
     app.jinja_env.filters.update(
         plural=plural,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,14 +129,13 @@ def content_hash(path: Path, max_bytes: int) -> str:
     return digest.hexdigest()
 
 
+# C0 controls other than tab and newline, DEL, and the bidirectional embeddings, overrides and isolates.
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
 def clean_text(text: str) -> str:
     """Drop control and bidirectional-override characters and tidy blank lines."""
-    cleaned = "".join(
-        ch
-        for ch in text
-        if ch in "\n\t"
-        or (ord(ch) >= 32 and not 0x202A <= ord(ch) <= 0x202E and not 0x2066 <= ord(ch) <= 0x2069 and ord(ch) != 0x7F)
-    )
+    cleaned = _UNWANTED.sub("", text)
     lines = [line.rstrip() for line in cleaned.split("\n")]
     out: list[str] = []
     for line in lines:

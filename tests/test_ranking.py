@@ -1,0 +1,147 @@
+"""The fast paths give exactly what the straightforward way gives: Whoosh's own scores and order, every match marked.
+
+The library ranks plain-words searches from cached per-word scores, orders by date from a per-generation
+list and finds snippet matches with one regular expression; each is checked here against an oracle
+built from Whoosh's own searcher or from a token-by-token loop, on a real index with several segments
+and deleted documents.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import query as Q
+
+from bench.corpus import CorpusGenerator
+from bench.queries import bench_queries
+from indexer import run_indexer
+from library.analysis import TOKEN_PATTERN
+from library.facets import members
+from library.matching import COMMON_SHARE
+from library.search import Library, SearchRequest
+from library.snippets import Highlighter
+from library.vocab import load_vocabularies
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """A 240-document library indexed in two runs, so it has two segments and deleted documents."""
+    work = tmp_path_factory.mktemp("ranking")
+    generator = CorpusGenerator(seed=11)
+    corpus = generator.write(work / "corpus", 240)
+    run_indexer(corpus, work / "index")
+    generator.nightly_change(corpus, 240)
+    run_indexer(corpus, work / "index")
+    vocab = load_vocabularies(corpus)
+    library = Library(work / "index", vocab)
+    yield library, vocab
+    library.close()
+
+
+def _filter_query(request: SearchRequest) -> Q.Query:
+    clauses: list[Q.Query] = [Q.Every()]
+    for name in ("theme", "council", "type", "region"):
+        chosen = request.selected(name)
+        if chosen:
+            clauses.append(Q.Or([Q.Term(name, value) for value in chosen]))
+    if request.year_from is not None or request.year_to is not None:
+        clauses.append(Q.NumericRange("year", request.year_from, request.year_to))
+    return Q.And(clauses)
+
+
+def _expected_order(library: Library, request: SearchRequest) -> list[str]:
+    """The ranking rule spelled out with Whoosh's searcher: most distinctive words, then score, then newest."""
+    searcher = library._current()
+    parsed = library.queries.parse(request.query)
+    live = searcher.doc_count()
+    word_docs = [set(searcher.docs_for_query(q)) for q in parsed.word_queries]
+    distinctive = [docs for docs in word_docs if len(docs) <= COMMON_SHARE * live] or word_docs
+    allowed = set(searcher.docs_for_query(_filter_query(request)))
+    results = searcher.search(Q.Or(parsed.word_queries), limit=None, filter=allowed)
+    dates = library.dates
+    keyed = [
+        (sum(hit.docnum in docs for docs in distinctive), round(hit.score, 6), dates.date(hit.docnum), -hit.docnum)
+        for hit in results
+        if any(hit.docnum in docs for docs in distinctive)
+    ]
+    keyed.sort(reverse=True)
+    return [searcher.stored_fields(-key[3])["id"] for key in keyed[: request.per_page]]
+
+
+def test_plain_word_rankings_match_whoosh_scores_and_the_ranking_rule(segmented):
+    library, vocab = segmented
+    searcher = library._current()
+    assert len(searcher.reader().leaf_readers()) > 1 and searcher.reader().has_deletions()
+    queries = [q for q in bench_queries(vocab, 80) if library.queries.parse(q.query).word_queries]
+    assert len(queries) > 50 and any(q.theme or q.council or q.region or q.year_from for q in queries)
+    for request in queries:
+        ids = [hit.id for hit in library.search(request).results]
+        assert ids == _expected_order(library, request), request
+
+
+def test_cached_word_scores_are_whoosh_scores(segmented):
+    library, _ = segmented
+    searcher = library._current()
+    queries = library.queries.parse("housing energy co-operative CWB community wealth").word_queries
+    assert any(isinstance(leaf, Q.Phrase) for q in queries for leaf in q.leaves())
+    for query in queries:
+        postings = library.matches.postings(query)
+        expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+        assert list(postings.docs) == sorted(expected)
+        assert members(postings.mask) == sorted(expected)
+        for doc, score in zip(postings.docs, postings.scores, strict=True):
+            assert score == pytest.approx(expected[doc], rel=1e-12)
+
+
+def test_date_order_matches_a_plain_sort_for_dense_and_sparse_sets(segmented):
+    library, _ = segmented
+    library._current()
+    dates = library.dates
+    everything = members(library.facets.live)
+    for chosen in (everything, everything[::2], everything[:3], everything[-1:]):
+        mask = sum(1 << d for d in chosen)
+        newest = sorted(chosen, key=lambda d: (-dates.date(d), d))
+        assert dates.first(mask, 10) == newest[:10]
+        assert dates.first(mask, 10, oldest=True) == newest[::-1][:10]
+        assert dates.first(mask, len(chosen) + 5) == newest
+
+
+def test_a_repeated_search_is_answered_from_the_cache_until_a_new_generation(tmp_path):
+    generator = CorpusGenerator(seed=2)
+    corpus = generator.write(tmp_path / "corpus", 40)
+    run_indexer(corpus, tmp_path / "index")
+    library = Library(tmp_path / "index", load_vocabularies(corpus))
+    try:
+        request = SearchRequest(query="housing")
+        first = library.search(request)
+        assert library.search(request) is first
+        generator.nightly_change(corpus, 40)
+        run_indexer(corpus, tmp_path / "index")
+        again = library.search(request)
+        assert again is not first and again.generation == first.generation + 1
+    finally:
+        library.close()
+
+
+_WORDS = ["housing", "Housing", "houses", "co-operative", "cooperative", "CO-OP", "energy", "café", "İstanbul", "x"]
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def _slow_matches(highlighter: Highlighter, text: str) -> list[tuple[int, int, frozenset[str]]]:
+    found = ((m.start(), m.end(), highlighter.forms(m.group()) & highlighter.terms) for m in _TOKEN.finditer(text))
+    return [match for match in found if match[2]]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pieces=st.lists(st.one_of(st.sampled_from(_WORDS), st.text(alphabet=" -_.,'\n1aé", max_size=4)), max_size=30),
+    searched=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3),
+)
+def test_snippet_matches_are_the_tokens_a_token_by_token_reading_finds(pieces, searched):
+    text = "".join(pieces)
+    terms = set().union(*(Highlighter.forms(word) for word in searched))
+    highlighter = Highlighter(terms)
+    assert highlighter._matches(text) == _slow_matches(highlighter, text)
