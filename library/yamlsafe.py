@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
+
+# libyaml's loader is many times faster but cannot be told to refuse aliases, and it nests in C, so it
+# only reads text that has no alias marker and none of the constructs that nest on one line.
+_C_LOADER = getattr(yaml, "CSafeLoader", None)
+_NESTS_INLINE = re.compile(r"[*\[{?]|-[ \t]+-(?:[ \t]|$)", re.MULTILINE)
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -26,7 +33,8 @@ class YamlProblem(ValueError):
 def load_yaml(text: str, line_offset: int = 0) -> object:
     """Parse YAML text into plain Python data, or raise YamlProblem with a line number."""
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - loader is a SafeLoader
+        loader = _C_LOADER if _C_LOADER is not None and not _NESTS_INLINE.search(text) else _NoAliasLoader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None

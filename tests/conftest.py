@@ -80,5 +80,22 @@ def app(bundled_index: Path):
 
 
 @pytest.fixture
+def make_app():
+    """Build real Flask apps over any index; their libraries are closed when the test ends."""
+    from webui import create_app
+
+    made = []
+
+    def build(index: Path, corpus: Path = BUNDLED, **config: object):
+        flask_app = create_app({"INDEX": str(index), "CORPUS": str(corpus), **config})
+        made.append(flask_app)
+        return flask_app
+
+    yield build
+    for flask_app in made:
+        flask_app.extensions["library"].close()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()

@@ -73,11 +73,11 @@ def test_new_generation_shares_unchanged_files_with_the_old(corpus_dir, index_di
         write_markdown(corpus_dir, f"docs/{n}.md", GOOD_BODY, title=f"Doc {n}")
     index()
     old = IndexStore(index_dir).current_path()
-    old_segments = {p.name: p.stat().st_ino for p in old.glob("*.seg")}
+    old_segments = {p.name: p.stat().st_ino for p in old.glob("*.pst")}
     write_markdown(corpus_dir, "docs/new.md", GOOD_BODY, title="New")
     index()
     new = IndexStore(index_dir).current_path()
-    shared = {p.name for p in new.glob("*.seg") if old_segments.get(p.name) == p.stat().st_ino}
+    shared = {p.name for p in new.glob("*.pst") if old_segments.get(p.name) == p.stat().st_ino}
     assert shared, "unchanged segments should be hard links, not copies"
 
 
@@ -259,3 +259,29 @@ def test_an_index_from_an_earlier_version_is_rebuilt_in_full_keeping_added_times
         assert [hit.id for hit in library.recently_added()] == ["2016/a"]
     finally:
         library.close()
+
+
+def test_a_large_build_analysed_on_every_core_finds_what_a_single_process_build_finds(tmp_path, monkeypatch):
+    from bench.corpus import CorpusGenerator
+    from indexer import run as indexer_run
+    from library.search import Library, SearchRequest
+    from library.vocab import load_vocabularies
+
+    size = indexer_run.PARALLEL_FROM + 20
+    assert "procs" in indexer_run.writer_settings(size) or (os.cpu_count() or 1) < 2
+    corpus = CorpusGenerator(seed=8).write(tmp_path / "corpus", size)
+    vocab = load_vocabularies(corpus)
+    parallel = run_indexer(corpus, tmp_path / "parallel")
+    monkeypatch.setattr(indexer_run, "PARALLEL_FROM", 10**9)
+    single = run_indexer(corpus, tmp_path / "single")
+    assert parallel.documents == single.documents == size
+    libraries = Library(tmp_path / "parallel", vocab), Library(tmp_path / "single", vocab)
+    try:
+        for words in ("housing", "energy co-operative", "community wealth building", ""):
+            results = [lib.search(SearchRequest(query=words, per_page=20)) for lib in libraries]
+            assert results[0].total == results[1].total
+            assert [h.id for h in results[0].results] == [h.id for h in results[1].results]
+            assert results[0].facets == results[1].facets
+    finally:
+        for lib in libraries:
+            lib.close()

@@ -93,15 +93,14 @@ def test_a_facet_page_lists_every_value_and_keeps_the_rest_of_the_search(client)
     page(client, "/search/facet/..%2Fsecrets", 404)
 
 
-def test_a_long_facet_lists_the_first_values_and_links_to_the_rest(tmp_path):
+def test_a_long_facet_lists_the_first_values_and_links_to_the_rest(tmp_path, make_app):
     from bench.corpus import CorpusGenerator
     from indexer import run_indexer
-    from webui import create_app
     from webui.templating import FACET_LISTED
 
     corpus = CorpusGenerator(seed=4).write(tmp_path / "corpus", 300)
     run_indexer(corpus, tmp_path / "index")
-    client = create_app({"INDEX": tmp_path / "index", "CORPUS": corpus, "TESTING": True}).test_client()
+    client = make_app(tmp_path / "index", corpus).test_client()
     soup = page(client, "/search")
     assert len(facet_boxes(soup, "council")) == FACET_LISTED
     link = soup.select_one("#facet-council .all-values a")
@@ -273,17 +272,14 @@ def test_no_inline_script_or_style_in_any_page(client):
         assert not [t for t in soup.find_all(True) if any(a.startswith("on") for a in t.attrs)], url
 
 
-def test_an_unexpected_error_gets_the_500_page_without_a_traceback(app, bundled_index, tmp_path):
-    from tests.conftest import BUNDLED
-    from webui import create_app
-
-    unready = create_app({"INDEX": str(tmp_path / "nothing-here"), "CORPUS": str(BUNDLED)})
+def test_an_unexpected_error_gets_the_500_page_without_a_traceback(make_app, bundled_index, tmp_path):
+    unready = make_app(tmp_path / "nothing-here")
     response = unready.test_client().get("/search?q=food")
     assert response.status_code == 503
     assert "not ready" in response.get_data(as_text=True)
     assert unready.test_client().get("/healthz").get_json()["error"]["status"] == 503
 
-    broken = create_app({"INDEX": str(bundled_index), "CORPUS": str(BUNDLED)})
+    broken = make_app(bundled_index)
 
     @broken.get("/explode")
     def explode():  # a route that fails, standing in for any bug
@@ -295,10 +291,8 @@ def test_an_unexpected_error_gets_the_500_page_without_a_traceback(app, bundled_
     assert "boom" not in body and "Traceback" not in body
 
 
-def test_hostile_document_is_escaped_everywhere(corpus_dir, index_dir):
+def test_hostile_document_is_escaped_everywhere(corpus_dir, index_dir, make_app):
     from indexer import run_indexer
-    from tests.conftest import BUNDLED
-    from webui import create_app
 
     payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     write_markdown(
@@ -307,7 +301,7 @@ def test_hostile_document_is_escaped_everywhere(corpus_dir, index_dir):
         summary=f"Summary {payload}", source_url="javascript:alert(3)", lead_contact=payload, partners=[payload],
     )  # fmt: skip
     run_indexer(corpus_dir, index_dir)
-    client = create_app({"INDEX": str(index_dir), "CORPUS": str(BUNDLED)}).test_client()
+    client = make_app(index_dir).test_client()
     for url in ("/search?q=housing", "/doc/2020/hostile", "/council/croydon", "/theme/housing", "/"):
         soup = page(client, url)
         assert not soup.select("script:not([src])"), url

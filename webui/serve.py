@@ -1,17 +1,28 @@
-"""The `coop-library serve` command: the web app under waitress, a production WSGI server."""
+"""The `coop-library serve` command: the web app under gunicorn, a production WSGI server.
+
+Searching is CPU work in Python, so one process can use only one core however many threads it has;
+gunicorn runs several worker processes (one per core by default) with a few threads each, and restarts
+any worker that dies.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+from gunicorn.app.base import BaseApplication
 
 from indexer.options import corpus_option, index_option
 from library import settings
 from library.errors import LibraryError
 
-THREADS = 8
+THREADS = 4
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 @click.command()
@@ -25,9 +36,13 @@ THREADS = 8
     "--port", type=click.IntRange(0, 65535), default=lambda: int(settings.get("port")),  # type: ignore[call-overload]
     show_default="5000 or $COOP_LIBRARY_PORT", help="Port to listen on.",
 )  # fmt: skip
-@click.option("--threads", type=click.IntRange(1, 64), default=THREADS, show_default=True, help="Worker threads.")
-def serve(index_dir: Path, corpus: Path, host: str, port: int, threads: int) -> None:
-    """Serve the web site and JSON API with waitress.
+@click.option(
+    "--workers", type=click.IntRange(1, 32), default=default_workers, show_default="one per CPU, at most 4",
+    help="Worker processes.",
+)  # fmt: skip
+@click.option("--threads", type=click.IntRange(1, 64), default=THREADS, show_default=True, help="Threads per worker.")
+def serve(index_dir: Path, corpus: Path, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the web site and JSON API with gunicorn.
 
     The site picks up each generation the nightly indexer publishes without a restart.
 
@@ -35,8 +50,6 @@ def serve(index_dir: Path, corpus: Path, host: str, port: int, threads: int) -> 
     Example:
         coop-library serve --index var/index --host 127.0.0.1 --port 5000
     """
-    from waitress import serve as waitress_serve
-
     from webui import create_app
 
     try:
@@ -47,4 +60,23 @@ def serve(index_dir: Path, corpus: Path, host: str, port: int, threads: int) -> 
     if not (index_dir / "CURRENT").exists():
         click.echo(f"coop-library serve: warning: no index in {index_dir} yet; run 'coop-library index'.", err=True)
     click.echo(f"Serving the Co-operative Practice Library on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="coop-library", clear_untrusted_proxy_headers=True)
+    _Server(app, {"bind": f"{host}:{port}", "workers": workers, "threads": threads}).run()
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn running an app object built here, with settings from the command line only."""
+
+    def __init__(self, app, options: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+        self.application, self.options = app, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        config = {
+            "worker_class": "gthread", "proc_name": "coop-library", "accesslog": None, "errorlog": "-",
+            "loglevel": "warning", "timeout": 60, "graceful_timeout": 10, "keepalive": 5, **self.options,
+        }  # fmt: skip
+        for key, value in config.items():
+            self.cfg.set(key, value)
+
+    def load(self):  # type: ignore[no-untyped-def]
+        return self.application
