@@ -85,6 +85,7 @@ def test_a_facet_page_lists_every_value_and_keeps_the_rest_of_the_search(client)
     assert form["action"] == "/search" and form["method"] == "get"
     kept = [(i["name"], i["value"]) for i in form.select("input[type=hidden]")]
     assert kept == [("q", "co-operative"), ("theme", "housing"), ("sort", "newest")]
+    assert text(soup, "h1").startswith("1 council in ") or " councils in " in text(soup, "h1")
     councils = facet_boxes(soup, "council")
     overview = page(client, "/search?q=co-operative&theme=housing&council=plymouth")
     assert councils == facet_boxes(overview, "council")
