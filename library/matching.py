@@ -13,29 +13,45 @@ tree of union matchers for every search.
 from __future__ import annotations
 
 import heapq
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh import query as Q
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import FilterMatcher
-from whoosh.scoring import BM25FScorer, bm25
+from whoosh.scoring import BM25FScorer
+from whoosh.util.numeric import byte_to_length
 
-from .facets import bitset, members
+from .facets import bitset
 
 COMMON_SHARE = 0.5  # a word in more than this share of documents is common...
 COMMON_MIN_DOCUMENTS = 20  # ...once the library holds at least this many documents
+# Whoosh stores a field's length in each document as one byte; this table turns the byte back into a length.
+_BYTE_LENGTHS = np.array([byte_to_length(b) or 0 for b in range(256)], dtype=np.float64)
+
+
+def to_bitset(docs: np.ndarray, size: int) -> int:
+    """The bitset (an int) of an array of document numbers."""
+    flags = np.zeros(size, dtype=bool)
+    flags[docs] = True
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
+def to_flags(mask: int, size: int) -> np.ndarray:
+    """A bitset as an array of booleans, one per document number."""
+    data = np.frombuffer(mask.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(data, bitorder="little", count=size).astype(bool)
 
 
 @dataclass(frozen=True)
 class Postings:
-    """The documents one word's query matches, as a bitset and as parallel lists of numbers and scores."""
+    """The documents one word's query matches, as a bitset and as parallel arrays of numbers and scores."""
 
     mask: int
-    docs: array  # type: ignore[type-arg]
-    scores: array  # type: ignore[type-arg]
+    docs: np.ndarray  # int32, ascending
+    scores: np.ndarray  # float64
 
 
 @dataclass
@@ -45,6 +61,7 @@ class WordMatches:
     labels: list[str]
     postings: list[Postings]
     common: list[Postings]
+    size: int
 
     @property
     def masks(self) -> list[int]:
@@ -64,20 +81,28 @@ class WordMatches:
         return within
 
     def ranked(self, within: int, count: int, date: Callable[[int], int]) -> list[int]:
-        """The best `count` documents in `within`: most distinctive words first, then score, then newest."""
-        allowed = None if within == self.any() else set(members(within))
-        score: dict[int, float] = {}
-        held: dict[int, int] = {}
+        """The best `count` documents in `within`: most distinctive words first, then score, then newest.
+
+        Scores are summed word by word, in the same order as a plain loop would, so they are the same
+        floating-point numbers; only the few documents that can reach the top are turned into Python keys.
+        """
+        score = np.zeros(self.size, dtype=np.float64)
+        held = np.zeros(self.size, dtype=np.int64)
         for p in self.postings:
-            for doc, value in zip(p.docs, p.scores, strict=True):
-                if allowed is None or doc in allowed:
-                    score[doc] = score.get(doc, 0.0) + value
-                    held[doc] = held.get(doc, 0) + 1
+            score[p.docs] += p.scores
+            held[p.docs] += 1
+        if within != self.any():
+            held[~to_flags(within, self.size)] = 0
         for p in self.common:
-            for doc, value in zip(p.docs, p.scores, strict=True):
-                if doc in score:
-                    score[doc] += value
-        keys = [(held[doc], round(value, 6), doc) for doc, value in score.items()]
+            score[p.docs] += np.where(held[p.docs] > 0, p.scores, 0.0)
+        candidates = np.flatnonzero(held)
+        if count < len(candidates):
+            # held * step + score orders by words held, then score; keep everything within rounding of the edge.
+            step = float(score[candidates].max()) + 1.0
+            combined = held[candidates] * step + score[candidates]
+            edge = np.partition(combined, len(combined) - count)[len(combined) - count]
+            candidates = candidates[combined >= edge - 1e-5]
+        keys = [(int(held[d]), round(float(score[d]), 6), int(d)) for d in candidates]
         return best_first(keys, count, date)
 
 
@@ -114,7 +139,8 @@ class MatchCache:
         self.searcher, self.live, self.size, self.capacity = searcher, live, size, capacity
         self._entries: OrderedDict[tuple[str, str], tuple[int, object]] = OrderedDict()
         self._held = 0
-        self._lengths: dict[tuple[int, str], dict[int, int]] = {}  # (segment, field) -> document lengths read
+        self._live_flags = to_flags(live, size)
+        self._lengths: dict[tuple[int, str], np.ndarray] = {}  # (segment, field) -> every document's length
 
     def matches(self, query) -> int:  # type: ignore[no-untyped-def]
         """Bitset of the live documents a query matches."""
@@ -145,25 +171,28 @@ class MatchCache:
         # The same scorers and per-segment offsets Whoosh's own collector uses, summed as its Or matcher sums.
         searcher = self.searcher
         context = searcher.context()
-        totals: dict[int, float] = {}
+        totals = np.zeros(self.size, dtype=np.float64)
+        found = np.zeros(self.size, dtype=bool)
         for leaf, boost in _leaves(query):
             for subsearcher, offset in searcher.leaf_searchers():
-                if isinstance(leaf, Q.Term) and self._add_term(totals, subsearcher, offset, leaf, boost):
+                if isinstance(leaf, Q.Term) and self._add_term(totals, found, subsearcher, offset, leaf, boost):
                     continue
                 matcher = leaf.matcher(subsearcher, context)
                 while matcher.is_active():
                     doc = matcher.id() + offset
-                    totals[doc] = totals.get(doc, 0.0) + matcher.score() * boost
+                    totals[doc] += matcher.score() * boost
+                    found[doc] = True
                     matcher.next()
-        live = self.live.to_bytes((self.size + 7) // 8, "little")
-        docs = array("q", sorted(d for d in totals if live[d >> 3] >> (d & 7) & 1))
-        return Postings(bitset(docs, self.size), docs, array("d", (totals[d] for d in docs)))
+        docs = np.flatnonzero(found & self._live_flags).astype(np.int32)
+        return Postings(to_bitset(docs, self.size), docs, totals[docs])
 
-    def _add_term(self, totals: dict[int, float], subsearcher, offset: int, leaf: Q.Term, boost: float) -> bool:  # type: ignore[no-untyped-def]
-        """Add a term's BM25F scores reading its postings a block at a time; False if that cannot be done.
+    def _add_term(
+        self, totals: np.ndarray, found: np.ndarray, subsearcher, offset: int, leaf: Q.Term, boost: float
+    ) -> bool:  # type: ignore[no-untyped-def]
+        """Add a term's BM25F scores a posting block at a time; False if that cannot be done.
 
-        Gives exactly what Whoosh's term matcher scores, without a method call per posting. Deleted
-        documents are dropped afterwards by the live bitset.
+        Gives exactly what Whoosh's term matcher scores (the same arithmetic as `whoosh.scoring.bm25`,
+        in the same order, on whole blocks). Deleted documents are dropped afterwards by the live flags.
         """
         reader = subsearcher.reader()
         if leaf.fieldname not in subsearcher.schema:
@@ -181,19 +210,35 @@ class MatchCache:
             matcher = matcher.child
         if type(scorer) is not BM25FScorer or type(matcher) is not W3LeafMatcher:
             return False
-        lengths = self._lengths.setdefault((id(subsearcher), leaf.fieldname), {})
+        lengths = self._field_lengths(subsearcher, leaf.fieldname)
         idf, avgfl, b, k1, factor = scorer.idf, scorer.avgfl, scorer.B, scorer.K1, leaf.boost * boost
         while matcher.is_active():
             matcher._read_ids()
             matcher._read_weights()
-            for doc, weight in zip(matcher._ids, matcher._weights, strict=True):
-                length = lengths.get(doc)
-                if length is None:
-                    length = lengths[doc] = subsearcher.doc_field_length(doc, leaf.fieldname, 1)
-                doc += offset
-                totals[doc] = totals.get(doc, 0.0) + bm25(idf, weight, length, avgfl, b, k1) * factor
+            ids = np.asarray(matcher._ids, dtype=np.int64)
+            tf = np.asarray(matcher._weights, dtype=np.float64)
+            fl = lengths[ids]
+            totals[ids + offset] += idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))) * factor
+            found[ids + offset] = True
             matcher._next_block()
         return True
+
+    def _field_lengths(self, subsearcher, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """Every document's length in a field of one segment, read once from Whoosh's length column."""
+        key = (id(subsearcher), fieldname)
+        if key not in self._lengths:
+            count = subsearcher.reader().doc_count_all()
+            raw = np.zeros(count, dtype=np.uint8)
+            try:
+                column = subsearcher.reader()._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                data = column._dbfile.get(column._basepos, min(column._count, count)) if column else b""
+                raw[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+                self._lengths[key] = _BYTE_LENGTHS[raw]
+            except AttributeError:  # another reader type: ask for each length
+                self._lengths[key] = np.array(
+                    [subsearcher.doc_field_length(d, fieldname, 0) or 0 for d in range(count)], dtype=np.float64
+                )
+        return self._lengths[key]
 
 
 def word_matches(cache: MatchCache, word_queries: list, labels: list[str]) -> WordMatches:  # type: ignore[type-arg]
@@ -204,5 +249,5 @@ def word_matches(cache: MatchCache, word_queries: list, labels: list[str]) -> Wo
         rare = [i for i, p in enumerate(postings) if p.mask.bit_count() <= COMMON_SHARE * total]
         if rare:
             common = [p for i, p in enumerate(postings) if i not in rare]
-            return WordMatches([labels[i] for i in rare], [postings[i] for i in rare], common)
-    return WordMatches(list(labels), postings, [])
+            return WordMatches([labels[i] for i in rare], [postings[i] for i in rare], common, cache.size)
+    return WordMatches(list(labels), postings, [], cache.size)

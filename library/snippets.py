@@ -25,6 +25,7 @@ class Highlighter:
 
     def __init__(self, terms: set[str]) -> None:
         self.terms = terms
+        self._hits: dict[str, frozenset[str]] = {}  # lowercased word -> the searched terms it matches
 
     @classmethod
     def forms(cls, word: str) -> frozenset[str]:
@@ -50,12 +51,16 @@ class Highlighter:
         if len(lowered) != len(text):  # a few characters change length when lowercased: take the slow road
             found = ((m.start(), m.end(), self.forms(m.group()) & self.terms) for m in _TOKEN.finditer(text))
             return [match for match in found if match[2]]
-        # Check each distinct word once, then find just those words; far cheaper than testing every token.
-        wanted = sorted((w for w in set(_TOKEN.findall(lowered)) if self.forms(w) & self.terms), key=len, reverse=True)
+        # Check each distinct word once per search (the hits of one search share most of their words),
+        # then find just the matching words.
+        hits, distinct = self._hits, set(_TOKEN.findall(lowered))
+        for word in distinct.difference(hits):
+            hits[word] = self.forms(word) & self.terms
+        wanted = sorted((w for w in distinct if hits[w]), key=len, reverse=True)
         if not wanted:
             return []
         words = re.compile(rf"(?<!\w)(?<!\w-)(?:{'|'.join(map(re.escape, wanted))})(?!\w)(?!-\w)")
-        return [(m.start(), m.end(), self.forms(m.group()) & self.terms) for m in words.finditer(lowered)]
+        return [(m.start(), m.end(), hits[m.group()]) for m in words.finditer(lowered)]
 
     def _passage(self, text: str) -> str:
         if not self.terms or not text:

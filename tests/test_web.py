@@ -331,3 +331,19 @@ def test_any_url_parameters_get_a_page_or_a_4xx_never_a_500(client, pairs):
         assert response.status_code in (200, 400), (path, query, response.status_code)
         if response.mimetype == "text/html":
             assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_repeated_search_page_is_served_from_the_page_cache_until_a_new_generation(corpus_dir, index_dir, make_app):
+    from indexer import run_indexer
+
+    write_markdown(corpus_dir, "a.md", "A community energy co-operative.", title="Solar shares", date="2020-01-01")
+    run_indexer(corpus_dir, index_dir)
+    app = make_app(index_dir, corpus_dir)
+    client = app.test_client()
+    first = client.get("/search?q=energy").get_data(as_text=True)
+    assert "Solar shares" in first and len(app.extensions["pages"]._pages) == 1
+    assert client.get("/search?q=energy").get_data(as_text=True) == first
+    write_markdown(corpus_dir, "b.md", "An energy club for tenants.", title="Tenant energy club", date="2021-01-01")
+    run_indexer(corpus_dir, index_dir)
+    again = client.get("/search?q=energy").get_data(as_text=True)
+    assert "Tenant energy club" in again and "Solar shares" in again

@@ -11,6 +11,7 @@ from library.search import Library
 from library.vocab import load_vocabularies, vocabulary_folder
 
 from . import api, errors, exports, pages, security, templating
+from .shared import PageCache
 
 
 def create_app(config: dict[str, object] | None = None) -> Flask:
@@ -25,6 +26,7 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     app.config.update(config or {})
     vocab = load_vocabularies(vocabulary_folder(Path(app.config["CORPUS"])))
     app.extensions["library"] = Library(Path(app.config["INDEX"]), vocab)
+    app.extensions["pages"] = PageCache()
     app.json.sort_keys = False  # type: ignore[attr-defined]
     templating.init_app(app)
     security.init_app(app)

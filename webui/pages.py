@@ -9,7 +9,7 @@ from library.search import Library, SearchRequest, SearchResult
 from library.vocab import COUNCIL_TYPES, REGIONS
 
 from .params import search_request
-from .shared import document_or_404, library
+from .shared import cached_page, document_or_404, library
 from .templating import FACET_PLURALS
 from .urls import ORDER, search_url
 
@@ -27,8 +27,11 @@ def home():  # type: ignore[no-untyped-def]
 @bp.get("/search")
 def search():  # type: ignore[no-untyped-def]
     result = library().search(search_request(request.args))
-    return render_template(
-        "search.html", result=result, args=request.args, page_url=lambda n: search_url(request.args, page=n)
+    return cached_page(
+        result.generation,
+        lambda: render_template(
+            "search.html", result=result, args=request.args, page_url=lambda n: search_url(request.args, page=n)
+        ),
     )
 
 
