@@ -137,16 +137,20 @@ class IndexStore:
         path = self.root / f"building-{number:06d}-{os.getpid()}"
         path.mkdir(parents=True)
         current = None if full else self.current_name()
-        if current:
-            for item in (self.root / current).iterdir():
-                if item.name != MANIFEST and "LOCK" not in item.name:
-                    try:
-                        os.link(item, path / item.name)
-                    except OSError:
-                        shutil.copy2(item, path / item.name)
-            ix = whoosh_index.open_dir(str(path))
-        else:
-            ix = whoosh_index.create_in(str(path), build_schema())
+        try:
+            if current:
+                for item in (self.root / current).iterdir():
+                    if item.name != MANIFEST and "LOCK" not in item.name:
+                        try:
+                            os.link(item, path / item.name)
+                        except OSError:
+                            shutil.copy2(item, path / item.name)
+                ix = whoosh_index.open_dir(str(path))
+            else:
+                ix = whoosh_index.create_in(str(path), build_schema())
+        except BaseException:  # a full disk, say: leave nothing half-made behind
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return Builder(self, number, path, ix)
 
     def clean_up(self) -> None:

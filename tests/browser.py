@@ -31,17 +31,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Site(str):
+    """A running server's base URL, which also knows the server's process id."""
+
+    pid: int
+
+
 @contextmanager
-def running_server(index_dir: Path, corpus: Path = BUNDLED) -> Iterator[str]:
+def running_server(index_dir: Path, corpus: Path = BUNDLED, *extra: str) -> Iterator[Site]:
     """Run `coop-library serve` on a free port of 127.0.0.1 and yield its base URL."""
     port = free_port()
     log = open(index_dir.parent / f"serve-{port}.log", "w+b")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "indexer", "serve", "--index", str(index_dir), "--corpus", str(corpus),
-         "--host", "127.0.0.1", "--port", str(port)],
+         "--host", "127.0.0.1", "--port", str(port), *extra],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = Site(f"http://127.0.0.1:{port}")
+    base.pid = process.pid
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -18,10 +18,12 @@ from library.store import IndexStore
 from tests.conftest import ROOT
 from tests.helpers import write_markdown
 
+KILLS = 20  # kill points per mode
+VERSION_QUERIES = [f'"version {100 + n}"' for n in range(KILLS + 3)]
 BODY = "Rochdale Borough Council and residents co-produced a co-operative energy scheme. " * 20
 
 
-def write_version(corpus: Path, version: int, count: int = 240) -> dict[str, str]:
+def write_version(corpus: Path, version: int, count: int = 160) -> dict[str, str]:
     """Write one version of a corpus; odd versions drop every fifth document. Return id -> title."""
     expected = {}
     for n in range(count):
@@ -29,19 +31,34 @@ def write_version(corpus: Path, version: int, count: int = 240) -> dict[str, str
         if version % 2 and n % 5 == 0:
             path.unlink(missing_ok=True)
             continue
-        title = f"Document {n} version {version if n % 3 else 0}"
+        title = f"Document {n} version {100 + (version if n % 3 else 0)}"
         write_markdown(corpus, f"docs/{n:04d}.md", BODY, title=title, year=2000 + n % 20)
         expected[f"docs/{n:04d}"] = title
     return expected
 
 
-def published(index_dir: Path) -> dict[str, str]:
+def published(index_dir: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The published generation's titles by id, and its answers to one query per version number."""
     store = IndexStore(index_dir)
     _, ix = store.open()
-    with ix.searcher() as searcher:  # the index must also answer a query
+    with ix.searcher() as searcher:  # the index must also answer queries
         hits = searcher.search(QueryParser("body", ix.schema).parse("energy"), limit=None)
         assert len(hits) == searcher.doc_count()
-    return {doc_id: doc.title for doc_id, doc in store.documents().items()}
+        parser = QueryParser("title", ix.schema)
+        answers = {
+            query: sorted(searcher.stored_fields(d)["id"] for d in searcher.docs_for_query(parser.parse(query)))
+            for query in VERSION_QUERIES
+        }
+    return {doc_id: doc.title for doc_id, doc in store.documents().items()}, answers
+
+
+def expected(titles: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """What `published` must return for a generation holding these titles."""
+    answers = {
+        query: sorted(doc_id for doc_id, title in titles.items() if title.split()[-2:] == query.strip('"').split())
+        for query in VERSION_QUERIES
+    }
+    return titles, answers
 
 
 def start_indexer(corpus: Path, index_dir: Path, *extra: str, output: int = subprocess.DEVNULL) -> subprocess.Popen:
@@ -53,30 +70,34 @@ def start_indexer(corpus: Path, index_dir: Path, *extra: str, output: int = subp
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["incremental", "full"])
-def test_kill_at_random_points_leaves_a_whole_index(corpus_dir, index_dir, mode):
+def test_kill_at_twenty_random_points_leaves_a_whole_index(corpus_dir, index_dir, mode):
+    """SIGKILL a run at 20 seeded random moments; the index is always the one before or the one after."""
     rng = random.Random(20261122 if mode == "incremental" else 4242)
-    before = write_version(corpus_dir, 0)
+    extra = ["--full"] if mode == "full" else []
+    write_version(corpus_dir, 0)
     assert run_indexer(corpus_dir, index_dir).exit_code == EXIT_OK
     # Time one undisturbed run so the kill points spread over the whole of a run.
-    after = write_version(corpus_dir, 1)
+    before = write_version(corpus_dir, 1)
     started = time.monotonic()
-    assert start_indexer(corpus_dir, index_dir, *(["--full"] if mode == "full" else [])).wait(timeout=120) == EXIT_OK
+    assert start_indexer(corpus_dir, index_dir, *extra).wait(timeout=120) == EXIT_OK
     duration = time.monotonic() - started
-    before = after
-    outcomes = set()
-    for version in range(2, 8):
+    points = [rng.uniform(0.0, duration) for _ in range(KILLS)]
+    outcomes = {"killed": 0, "finished": 0, "before": 0, "after": 0}
+    for version, point in enumerate(points, start=2):
         after = write_version(corpus_dir, version)
-        process = start_indexer(corpus_dir, index_dir, *(["--full"] if mode == "full" else []))
-        time.sleep(rng.uniform(0.0, duration))
+        process = start_indexer(corpus_dir, index_dir, *extra)
+        time.sleep(point)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
+        outcomes["killed" if process.returncode == -signal.SIGKILL else "finished"] += 1
         state = published(index_dir)
-        assert state in (before, after), f"kill at version {version} left a mixture"
-        outcomes.add("after" if state == after and state != before else "before")
+        assert state in (expected(before), expected(after)), f"kill {point:.2f}s into version {version}: a mixture"
+        outcomes["after" if state == expected(after) else "before"] += 1
         finish = run_indexer(corpus_dir, index_dir)
-        assert finish.exit_code == EXIT_OK
-        assert published(index_dir) == after
+        assert finish.exit_code == EXIT_OK, f"the run after kill {point:.2f}s into version {version} failed"
+        assert published(index_dir) == expected(after)
         before = after
+    assert outcomes["killed"] >= KILLS // 2 and outcomes["before"], outcomes
     assert not [p for p in index_dir.iterdir() if p.name.startswith("building-")]
 
 
