@@ -18,6 +18,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -82,8 +84,9 @@ def search_latency(library: Library, reference: Reference, queries: list[SearchR
     }  # fmt: skip
 
 
-def web_load(index: Path, corpus: Path, queries: list[SearchRequest], clients: int, requests: int) -> dict[str, float]:
-    """`coop-library serve` on 127.0.0.1 with `clients` threads each sending searches; latency, errors, memory."""
+@contextmanager
+def serving(index: Path, corpus: Path) -> Iterator[tuple[str, subprocess.Popen]]:  # type: ignore[type-arg]
+    """`coop-library serve` on a free port of 127.0.0.1: (base URL, process), stopped afterwards."""
     from tests.browser import free_port
 
     port = free_port()
@@ -99,6 +102,27 @@ def web_load(index: Path, corpus: Path, queries: list[SearchRequest], clients: i
                 break
             except OSError:
                 time.sleep(0.1)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _fetch(url: str) -> tuple[float, bool]:
+    """Milliseconds to fetch a URL in full, and whether it answered 200."""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            response.read()
+            ok = response.status == 200
+    except OSError:
+        ok = False
+    return (time.perf_counter() - started) * 1000, ok
+
+
+def web_load(index: Path, corpus: Path, queries: list[SearchRequest], clients: int, requests: int) -> dict[str, float]:
+    """`coop-library serve` on 127.0.0.1 with `clients` threads each sending searches; latency, errors, memory."""
+    with serving(index, corpus) as (base, server):
         urls = [base + "/search?" + urllib.parse.urlencode(_params(q), doseq=True) for q in queries]
         for url in urls[:10]:
             urllib.request.urlopen(url, timeout=30).read()
@@ -109,15 +133,7 @@ def web_load(index: Path, corpus: Path, queries: list[SearchRequest], clients: i
 
         def client(number: int) -> None:
             for k in range(per_client):
-                url = urls[(number * per_client + k) % len(urls)]
-                started = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(url, timeout=30) as response:
-                        response.read()
-                        ok = response.status == 200
-                except OSError:
-                    ok = False
-                elapsed = (time.perf_counter() - started) * 1000
+                elapsed, ok = _fetch(urls[(number * per_client + k) % len(urls)])
                 with lock:
                     latencies.append(elapsed)
                     errors[0] += 0 if ok else 1
@@ -130,13 +146,55 @@ def web_load(index: Path, corpus: Path, queries: list[SearchRequest], clients: i
             thread.join()
         elapsed = time.perf_counter() - started
         peak = _peak_memory_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return {
         "clients": clients, "requests": len(latencies), "errors": errors[0],
         "requests_per_s": len(latencies) / elapsed, "median_ms": statistics.median(latencies),
         "p95_ms": percentile(latencies, 0.95), "server_peak_mb": peak,
+    }  # fmt: skip
+
+
+def load_test(index: Path, corpus: Path, queries: list[SearchRequest], seconds: float, rate: float) -> dict[str, float]:
+    """A bounded, paced load on every kind of page: `rate` requests a second for `seconds`, on 127.0.0.1 only.
+
+    Unlike `web_load`, which sends searches as fast as the server answers, this sends a steady mix of
+    searches, API calls, document pages, feeds and exports at a fixed rate, as a busy day would, and
+    reports how long each took and whether any failed.
+    """
+    doc_ids = sorted(p.relative_to(corpus).with_suffix("").as_posix() for p in corpus.rglob("*.md"))[:200]
+    with serving(index, corpus) as (base, server):
+        searches = [urllib.parse.urlencode(_params(q), doseq=True) for q in queries]
+        mix = []
+        for k, query in enumerate(searches):
+            mix += [f"/search?{query}", f"/api/search?{query}&page=2", f"/doc/{doc_ids[k % len(doc_ids)]}"]
+            mix += [f"/search.atom?{query}"] if k % 4 == 0 else [f"/search.csv?{query}"] if k % 4 == 1 else []
+        total = int(seconds * rate)
+        clients = 8
+        latencies: list[float] = []
+        errors = [0]
+        lock = threading.Lock()
+        started = time.perf_counter()
+
+        def client(number: int) -> None:
+            for k in range(number, total, clients):
+                wait = started + k / rate - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                elapsed, ok = _fetch(base + mix[k % len(mix)])
+                with lock:
+                    latencies.append(elapsed)
+                    errors[0] += 0 if ok else 1
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        peak = _peak_memory_mb(server.pid)
+    return {
+        "requests": len(latencies), "errors": errors[0], "seconds": elapsed, "requests_per_s": len(latencies) / elapsed,
+        "median_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies), "server_peak_mb": peak,
     }  # fmt: skip
 
 
@@ -173,7 +231,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def run(size: int, work: Path, clients: int = 16, web_requests: int = 1600, query_count: int = 220) -> dict:  # type: ignore[type-arg]
+def run(
+    size: int, work: Path, clients: int = 16, web_requests: int = 1600, query_count: int = 220,
+    load_seconds: float = 60, load_rate: float = 50,
+) -> dict:  # type: ignore[type-arg]  # fmt: skip
     """Every scenario at one corpus size; returns the figures."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -216,6 +277,7 @@ def run(size: int, work: Path, clients: int = 16, web_requests: int = 1600, quer
         library.close()
         reference.close()
     figures["web"] = web_load(index, corpus, queries, clients, web_requests)
+    figures["load"] = load_test(index, corpus, queries, load_seconds, load_rate)
     return figures
 
 
@@ -226,7 +288,7 @@ def machine() -> dict[str, object]:
 
 def table(figures: dict) -> str:  # type: ignore[type-arg]
     f = figures
-    b, n, u, s, w = f["full_build"], f["nightly_1pc"], f["nothing_changed"], f["search"], f["web"]
+    b, n, u, s, w, ld = f["full_build"], f["nightly_1pc"], f["nothing_changed"], f["search"], f["web"], f["load"]
     rows = [
         ("Full build, documents/s", f"{b['product_docs_per_s']:.0f}", f"{b['reference_docs_per_s']:.0f}",
          f"{b['ratio']:.2f}×", "≥ 0.2×"),
@@ -241,6 +303,9 @@ def table(figures: dict) -> str:  # type: ignore[type-arg]
         (f"Web /search p95, {w['clients']} clients (ms)", f"{w['p95_ms']:.0f}", "–", "–", "< 200 ms, 0 errors"),
         ("Web median (ms) / requests/s / errors", f"{w['median_ms']:.0f} / {w['requests_per_s']:.0f} / {w['errors']}",
          "–", "–", ""),
+        (f"Load: {ld['requests']} requests in {ld['seconds']:.0f} s, median / p95 / p99 (ms)",
+         f"{ld['median_ms']:.0f} / {ld['p95_ms']:.0f} / {ld['p99_ms']:.0f}", "–", "–", "0 errors"),
+        ("Load: errors / slowest (ms)", f"{ld['errors']} / {ld['max_ms']:.0f}", "–", "–", ""),
         ("Peak memory: indexer / server (MB)", f"{b['indexer_peak_mb']:.0f} / {w['server_peak_mb']:.0f}", "–", "–",
          "server < 500 MB at 100k"),
     ]  # fmt: skip
@@ -263,7 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.size or [1000, 10000]
     results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": []}
     for size in sizes:
-        kwargs = {"web_requests": 64, "query_count": 30, "clients": 4} if args.quick else {}
+        kwargs = (
+            {"web_requests": 64, "query_count": 30, "clients": 4, "load_seconds": 2, "load_rate": 20}
+            if args.quick
+            else {}
+        )
         figures = run(size, args.work / str(size), **kwargs)
         results["runs"].append(figures)
         print(f"\n{size:,} documents on {results['machine']['cpus']} CPUs, Python {results['machine']['python']}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bench.corpus import CorpusGenerator
@@ -55,6 +57,16 @@ def test_reference_snippets_and_product_snippets_mark_the_searched_word(engines)
 def test_every_scenario_runs_at_a_tiny_size(tmp_path, capsys):
     assert main(["--size", "60", "--quick", "--work", str(tmp_path / "work"), "--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
-    for scenario in ("Full build", "Nightly run", "Nothing changed", "Search median", "Web /search p95", "Peak memory"):
+    for scenario in (
+        "Full build",
+        "Nightly run",
+        "Nothing changed",
+        "Search median",
+        "Web /search p95",
+        "Load:",
+        "Peak memory",
+    ):
         assert scenario in output
-    assert (tmp_path / "latest.json").exists()
+    figures = json.loads((tmp_path / "latest.json").read_text())["runs"][0]
+    assert figures["web"]["errors"] == 0 and figures["load"]["errors"] == 0
+    assert figures["load"]["requests"] == 40

@@ -243,10 +243,11 @@ def test_the_site_answers_every_search_while_nightly_runs_publish_new_generation
             thread.start()
         try:
             handles = []
-            for generation in range(2, 14):
+            for generation in range(2, 18):
                 marker = f"Nightly marker {generation:03d}"
                 write_markdown(corpus, f"nightly/{generation}.md", "A housing co-operative. " * 20, title=marker)
-                generator.nightly_change(corpus, 120)
+                write_markdown(corpus, "nightly/edited.md", f"Energy co-operative, edition {generation}.", title="Edited")
+                (corpus / f"nightly/{generation - 2}.md").unlink(missing_ok=True)
                 assert run_indexer(corpus, index_dir).exit_code == EXIT_OK
                 query = urllib.parse.urlencode({"q": f'"marker {generation:03d}"'})
                 deadline = time.monotonic() + 20
@@ -264,5 +265,6 @@ def test_the_site_answers_every_search_while_nightly_runs_publish_new_generation
                 thread.join(timeout=60)
     assert not failures, failures[:5]
     assert served[0] > 100
-    # Open files settle: later generations hold no more than the first few did, give or take a segment.
-    assert max(handles[6:]) <= max(handles[:6]) + 10, handles
+    # Open files stay bounded: each worker keeps the current and two retired searchers, so the count
+    # rises and falls with segment merges but does not grow with the number of generations.
+    assert max(handles[8:]) <= 1.5 * max(handles[:8]), handles
