@@ -72,7 +72,8 @@ def index(corpus: Path, index_dir: Path, full: bool, report_file: Path | None, q
         sys.exit(EXIT_FATAL)
     except OSError as exc:
         click.echo(
-            f"coop-library index: fatal: {exc.strerror or exc} ({exc.filename or index_dir})\nThe published index was not changed.",
+            f"coop-library index: fatal: could not write the index in {index_dir}: {exc.strerror or exc}"
+            f" ({exc.filename or index_dir})\nThe published index was not changed.",
             err=True,
         )
         sys.exit(EXIT_FATAL)
