@@ -210,7 +210,7 @@ def _params(request: SearchRequest) -> list[tuple[str, object]]:
 def _peak_memory_mb(pid: int) -> float:
     """Peak resident memory of a process and its children (the server's workers), summed, in MB."""
     total = 0.0
-    for process in [pid, *_children(pid)]:
+    for process in [pid, *child_processes(pid)]:
         try:
             lines = Path(f"/proc/{process}/status").read_text().splitlines()
         except OSError:
@@ -219,7 +219,7 @@ def _peak_memory_mb(pid: int) -> float:
     return total
 
 
-def _children(pid: int) -> list[int]:
+def child_processes(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

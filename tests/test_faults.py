@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import CorpusGenerator
+from bench.run import child_processes
 from indexer import EXIT_FATAL, EXIT_OK, run_indexer
 from library.search import Library, SearchRequest
 from library.store import IndexStore
@@ -193,21 +194,10 @@ def test_an_index_folder_that_cannot_be_written_ends_the_run_with_a_clear_error(
 def _open_files(pid: int) -> int:
     """Open file descriptors of a server process and its workers."""
     total = 0
-    for process in [pid, *_children(pid)]:
+    for process in [pid, *child_processes(pid)]:
         with suppress(OSError):
             total += len(os.listdir(f"/proc/{process}/fd"))
     return total
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 @pytest.mark.slow
@@ -246,7 +236,9 @@ def test_the_site_answers_every_search_while_nightly_runs_publish_new_generation
             for generation in range(2, 18):
                 marker = f"Nightly marker {generation:03d}"
                 write_markdown(corpus, f"nightly/{generation}.md", "A housing co-operative. " * 20, title=marker)
-                write_markdown(corpus, "nightly/edited.md", f"Energy co-operative, edition {generation}.", title="Edited")
+                write_markdown(
+                    corpus, "nightly/edited.md", f"Energy co-operative, edition {generation}.", title="Edited"
+                )
                 (corpus / f"nightly/{generation - 2}.md").unlink(missing_ok=True)
                 assert run_indexer(corpus, index_dir).exit_code == EXIT_OK
                 query = urllib.parse.urlencode({"q": f'"marker {generation:03d}"'})
