@@ -220,6 +220,7 @@ def _peak_memory_mb(pid: int) -> float:
 
 
 def child_processes(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (a gunicorn master's workers)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
