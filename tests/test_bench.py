@@ -64,7 +64,7 @@ def test_every_scenario_runs_at_a_tiny_size(tmp_path, capsys):
         "Search median",
         "Web /search p95",
         "Load:",
-        "Peak memory",
+        "Memory:",
     ):
         assert scenario in output
     figures = json.loads((tmp_path / "latest.json").read_text())["runs"][0]
