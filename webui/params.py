@@ -38,35 +38,47 @@ def search_request(args: MultiDict[str, str], per_page: int = 10, allow_per_page
     if allow_per_page:
         per_page = _whole_number(args, "per_page", per_page, 1, MAX_PER_PAGE, "a number of results from 1 to 100")
     return SearchRequest(
-        query=args.get("q", ""),
+        query=_first(args, "q"),
         theme=filters["theme"],
         council=filters["council"],
         type=filters["type"],
         region=filters["region"],
         year_from=_year(args, "from"),
         year_to=_year(args, "to"),
-        sort=args.get("sort", "relevance") or "relevance",
+        sort=_first(args, "sort") or "relevance",
         page=_whole_number(args, "page", 1, 1, MAX_PAGE, "a page number such as 2"),
         per_page=per_page,
     )
 
 
+def _first(args: MultiDict[str, str], name: str) -> str:
+    """The first value given for a parameter; an empty one counts as not given, as the links built in urls.py drop it."""
+    return next((value for value in args.getlist(name) if value), "")
+
+
 def _year(args: MultiDict[str, str], name: str) -> int | None:
-    raw = args.get(name, "").strip()
+    raw = _first(args, name).strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 1800 <= int(raw) <= 2200:
+    year = _digits(raw)
+    if year is None or not 1800 <= year <= 2200:
         raise BadParameter(name, f"'{name}' should be a year such as 2016, not {_shown(raw)}.")
-    return int(raw)
+    return year
 
 
 def _whole_number(args: MultiDict[str, str], name: str, default: int, low: int, high: int, example: str) -> int:
-    raw = args.get(name, "").strip()
+    raw = _first(args, name).strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = _digits(raw)
+    if number is None or not low <= number <= high:
         raise BadParameter(name, f"'{name}' should be {example}, not {_shown(raw)}.")
-    return int(raw)
+    return number
+
+
+def _digits(raw: str) -> int | None:
+    """The number a string of decimal digits stands for, or None ('²' passes str.isdigit() but int() refuses it)."""
+    return int(raw) if raw.isdecimal() and len(raw) <= 12 else None
 
 
 def _shown(raw: str) -> str:

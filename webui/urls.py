@@ -27,7 +27,7 @@ def search_url(
         if name == "page":
             continue
         for value in args.getlist(name):
-            if not value or (remove and remove[0] == name and remove[1] in (None, value)):
+            if not value or (remove and remove[0] == name and remove[1] in (None, value, value.strip())):
                 continue
             pairs.append((name, value))
         if add and add[0] == name and add not in pairs:
@@ -38,7 +38,7 @@ def search_url(
 
 def toggle_url(args: MultiDict[str, str], name: str, value: str) -> str:
     """Select a facet value if it is not selected, or unselect it if it is."""
-    if value in args.getlist(name):
+    if value in (v.strip() for v in args.getlist(name)):  # values are read stripped of spaces
         return search_url(args, remove=(name, value))
     return search_url(args, add=(name, value))
 
