@@ -249,7 +249,10 @@ class Library:
             docnums = self._scored(searcher, parsed.query, final, count)
         highlighter = None
         if with_snippets and not parsed.is_everything:
-            terms = parsed.query.existing_terms(searcher.reader(), phrases=True, expand=True)
+            # Leaf by leaf: Whoosh's existing_terms reuses its `fieldname` argument as a loop variable, so
+            # over a whole tree it stops at the first field and would miss words found only in the body.
+            reader = searcher.reader()
+            terms = {term for leaf in parsed.query.leaves() for term in leaf.existing_terms(reader, expand=True)}
             highlighter = snippets.Highlighter(
                 {t.decode("utf-8") if isinstance(t, bytes) else t for f, t in terms if f in TEXT_FIELDS}
             )

@@ -294,6 +294,21 @@ def test_snippets_mark_matches_and_escape_hostile_text(corpus_dir, index_dir, vo
         library.close()
 
 
+def test_a_word_found_only_in_the_body_is_marked_in_the_snippet(corpus_dir, index_dir, vocab):
+    write_markdown(
+        corpus_dir, "a.md", "Residents built a windmill together. " * 3, title="Energy plan", summary="A plan."
+    )
+    write_markdown(corpus_dir, "b.md", "Tenants run the homes. " * 3, title="Housing", summary="Homes.")
+    run_indexer(corpus_dir, index_dir)
+    library = Library(index_dir, vocab)
+    try:
+        for query in ("windmill", "energy windmill", '"built a windmill"'):
+            snippet = library.search(SearchRequest(query=query)).results[0].snippet
+            assert "<mark>windmill</mark>" in snippet, (query, snippet)
+    finally:
+        library.close()
+
+
 def test_searcher_picks_up_a_new_generation_without_restart(corpus_dir, index_dir, vocab):
     write_markdown(corpus_dir, "a.md", "Co-operative housing in Oldham.", title="First")
     run_indexer(corpus_dir, index_dir)
