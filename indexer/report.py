@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -10,6 +11,14 @@ EXIT_OK = 0  # every document indexed (warnings allowed)
 EXIT_REJECTED = 1  # finished, but some files were rejected or kept stale
 EXIT_FATAL = 3  # nothing changed: vocabularies invalid, index folder unusable, ...
 EXIT_BUSY = 4  # another run holds the lock; nothing changed
+
+# Control characters and direction overrides, which a file name or a reason could use to rewrite a terminal line.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal or in cron mail: control characters written as escapes."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass
@@ -60,7 +69,7 @@ class RunReport:
         lines = [f"FAILED {n.path}: {n.reason} (skipped)" for n in self.failed]
         lines += [f"STALE {n.path}: {n.reason} (kept the last good version of {n.id!r})" for n in self.stale]
         lines += [f"WARNING {n.path}: {n.reason}" for n in self.warnings]
-        return lines
+        return [printable(line) for line in lines]
 
     def to_json(self) -> str:
         data = asdict(self)

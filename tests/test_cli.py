@@ -110,3 +110,11 @@ def test_search_json_and_listing(run_cli, corpus_dir, index_dir):
 def test_search_without_an_index_says_what_to_do(run_cli, tmp_path):
     result = run_cli("search", "--index", str(tmp_path / "none"), "housing")
     assert result.exit_code == 3 and "run 'coop-library index' first" in result.stderr
+
+
+def test_problem_lines_never_carry_terminal_escapes_from_file_names(run_cli, corpus_dir, index_dir):
+    (corpus_dir / "bad\x1b[2J\u202ename.md").write_bytes(b"---\ntitle: [unclosed\n---\nbody")
+    result = run_cli("index", "--corpus", str(corpus_dir), "--index", str(index_dir))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert "FAILED bad\\x1b[2J\\u202ename.md" in result.stderr
