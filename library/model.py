@@ -30,7 +30,7 @@ class DocDate:
     def parse(cls, value: object) -> DocDate:
         """Read a date from YAML or text: 2016, '2016', '2016-07-05', date(2016, 7, 5)."""
         if isinstance(value, _date):
-            return cls(value.year, value.month, value.day)
+            return cls._checked(value.year, value.month, value.day)
         if isinstance(value, int) and not isinstance(value, bool):
             return cls._checked(value, 0, 0)
         text = str(value).strip()

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from .model import DECLARED, INFERRED, DocDate, Document, Tag
 from .names import Gazetteer, fold
 from .readers import RawDocument
+from .readers.common import clean_text
 from .vocab import Vocabularies
 
 KNOWN_KEYS = {
@@ -74,11 +75,13 @@ class Tagger:
         meta, warnings = raw.meta, list(raw.warnings)
         unknown = sorted(set(meta) - KNOWN_KEYS)
         if unknown:
-            warnings.append(f"unknown metadata keys kept but not used: {', '.join(unknown)}")
+            # Cleaned: the indexer prints warnings to a terminal, which would obey escape sequences in a key.
+            warnings.append(f"unknown metadata keys kept but not used: {', '.join(clean_text(k) for k in unknown)}")
         suffix = PurePosixPath(raw.path).suffix.lower()
+        title = _one_line(_text(meta, "title", warnings)) or _one_line(clean_text(raw.found_title))
         doc = Document(
             id=self._doc_id(raw, warnings),
-            title=_one_line(_text(meta, "title", warnings)) or raw.found_title or _title_from_path(raw.path),
+            title=title or _title_from_path(raw.path),
             doc_type="",
             summary=_text(meta, "summary", warnings) or _first_words(raw.body, 40),
             body=raw.body,
@@ -87,9 +90,9 @@ class Tagger:
             partners=_list(meta, "partners", warnings),
             source_path=raw.path,
             content_hash=content_hash,
-            extra={k: meta[k] for k in unknown},
+            extra={k: _stored(meta[k]) for k in unknown},
         )
-        if not (_text(meta, "title", []) or raw.found_title):
+        if not title:
             warnings.append("no title found; using the file name")
         doc.doc_type, doc.doc_type_source = self._doc_type(meta, suffix, warnings)
         doc.date = self._date(meta, raw.found_date, warnings)
@@ -176,7 +179,7 @@ def _text(meta: dict[str, object], key: str, warnings: list[str]) -> str:
     if isinstance(value, (dict, list)):
         warnings.append(f"{key}: expected text, got a {type(value).__name__}; ignored")
         return ""
-    return str(value).strip()
+    return clean_text(str(value))
 
 
 def _list(meta: dict[str, object], key: str, warnings: list[str]) -> list[str]:
@@ -190,8 +193,8 @@ def _list(meta: dict[str, object], key: str, warnings: list[str]) -> list[str]:
         return []
     out = []
     for item in value:
-        if isinstance(item, (str, int, float)) and str(item).strip():
-            out.append(str(item).strip())
+        if isinstance(item, (str, int, float)) and clean_text(str(item)):
+            out.append(clean_text(str(item)))
         else:
             warnings.append(f"{key}: {item!r} is not a name; ignored")
     return out
@@ -207,4 +210,16 @@ def _first_words(text: str, count: int) -> str:
 
 
 def _title_from_path(path: str) -> str:
-    return PurePosixPath(path).stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    stem = clean_text(PurePosixPath(path).stem.replace("-", " ").replace("_", " "))
+    return _one_line(stem).capitalize() or "Untitled"
+
+
+def _stored(value: object) -> object:
+    """Metadata as the index stores it: JSON's types, with text keys (YAML allows a date as a key; JSON does not)."""
+    if isinstance(value, dict):
+        return {str(k): _stored(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_stored(v) for v in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)

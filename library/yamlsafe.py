@@ -6,13 +6,60 @@ import re
 
 import yaml
 
-# libyaml's loader is many times faster but cannot be told to refuse aliases, and it nests in C, so it
-# only reads text that has no alias marker and none of the constructs that nest on one line.
-_C_LOADER = getattr(yaml, "CSafeLoader", None)
-_NESTS_INLINE = re.compile(r"[*\[{?]|-[ \t]+-(?:[ \t]|$)", re.MULTILINE)
+MAX_DEPTH = 50  # levels of nested lists and mappings; front matter needs three or four
+_MAX_INT_BITS = 3_000  # about 900 digits, far beyond any year, count or reference number
+_KINDS = {"timestamp": "date", "int": "whole number", "float": "number", "binary": "base64 value"}
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+class _PlainData:
+    """Refuse, at their line, values YAML accepts but Python cannot build or write out again.
+
+    '2016-13-45' looks like a date, a 5,000-digit number like an int, and deep indentation nests without
+    limit in libyaml; each would otherwise fail later, outside the reader, and stop a whole index run.
+    """
+
+    def construct_document(self, node):  # type: ignore[no-untyped-def]
+        deep = _deeper_than(node, MAX_DEPTH)
+        if deep is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"values nested more than {MAX_DEPTH} levels deep", deep.start_mark
+            )
+        return super().construct_document(node)  # type: ignore[misc]
+
+    def construct_object(self, node, deep=False):  # type: ignore[no-untyped-def]
+        try:
+            data = super().construct_object(node, deep)  # type: ignore[misc]
+        except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as exc:
+            kind = _KINDS.get(str(node.tag).rsplit(":", 1)[-1], "value")
+            detail = f" ({str(exc).split(';')[0]})" if type(exc) is ValueError else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{_shown(node)} is not a valid {kind}{detail}", node.start_mark
+            ) from None
+        if isinstance(data, int) and data.bit_length() > _MAX_INT_BITS:
+            raise yaml.constructor.ConstructorError(None, None, f"{_shown(node)} is too long a number", node.start_mark)
+        return data
+
+
+def _deeper_than(node: yaml.Node, limit: int) -> yaml.Node | None:
+    """Return the first node nested deeper than the limit, or None."""
+    stack = [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+    return None
+
+
+def _shown(node: yaml.Node) -> str:
+    value = str(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+class _NoAliasLoader(_PlainData, yaml.SafeLoader):
     """A SafeLoader that refuses aliases, so 'billion laughs' documents cannot expand."""
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
@@ -20,6 +67,12 @@ class _NoAliasLoader(yaml.SafeLoader):
             event = self.peek_event()
             raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed here", event.start_mark)
         return super().compose_node(parent, index)
+
+
+# libyaml's loader is many times faster but cannot be told to refuse aliases, and it nests in C, so it
+# only reads text that has no alias marker and none of the constructs that nest on one line.
+_C_LOADER = type("_CPlainLoader", (_PlainData, yaml.CSafeLoader), {}) if hasattr(yaml, "CSafeLoader") else None
+_NESTS_INLINE = re.compile(r"[*\[{?]|-[ \t]+-(?:[ \t]|$)", re.MULTILINE)
 
 
 class YamlProblem(ValueError):

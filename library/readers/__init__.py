@@ -29,6 +29,10 @@ def read_file(path: Path, shown: str, max_bytes: int) -> RawDocument:
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise ParseError(shown, f"has no reader for '{path.suffix}' files; supported: {', '.join(READERS)}")
+    try:
+        shown.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 cannot become a document id or be stored in the index
+        raise ParseError(shown, "has a name that is not UTF-8 text; rename the file") from None
     return reader(path, shown, max_bytes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -61,7 +62,13 @@ def _os_reason(exc: OSError) -> str:
 
 
 def decode_text(data: bytes, shown: str, warnings: list[str]) -> str:
-    """Decode UTF-8, falling back to Windows-1252 with a warning; refuse binary data."""
+    """Decode UTF-8 or UTF-16 with a byte order mark, else Windows-1252 with a warning; refuse binary data."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(shown, f"starts like UTF-16 text but is not (bad bytes at offset {exc.start})") from None
+        warnings.append("saved as UTF-16; read as such. Save it as UTF-8.")
     sample = data[:8192]
     if b"\x00" in sample or _control_ratio(sample) > 0.1:
         raise ParseError(shown, "holds binary data, not text (is the file suffix right?)")
@@ -98,8 +105,12 @@ def read_sidecar(path: Path, shown: str, max_bytes: int, warnings: list[str]) ->
     if sidecar is None:
         return {}
     sidecar_shown = str(Path(shown).with_name(sidecar.name))
-    text = decode_text(read_bytes(sidecar, sidecar_shown, max_bytes), sidecar_shown, warnings)
-    return parse_metadata(text, sidecar_shown)
+    try:
+        text = decode_text(read_bytes(sidecar, sidecar_shown, max_bytes), sidecar_shown, warnings)
+        return parse_metadata(text, sidecar_shown)
+    except ParseError as exc:  # the document is skipped, so say which file holds the fault
+        where = f"{sidecar_shown}, line {exc.line}" if exc.line else sidecar_shown
+        raise ParseError(shown, f"its metadata file {where}: {exc.reason}") from None
 
 
 def parse_metadata(text: str, shown: str, line_offset: int = 0) -> dict[str, object]:
@@ -129,8 +140,9 @@ def content_hash(path: Path, max_bytes: int) -> str:
     return digest.hexdigest()
 
 
-# C0 controls other than tab and newline, DEL, and the bidirectional embeddings, overrides and isolates.
-_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# C0 controls other than tab and newline, DEL, C1 controls (a terminal reads U+009B as an escape), and the
+# bidirectional embeddings, overrides and isolates.
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str) -> str:

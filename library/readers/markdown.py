@@ -9,8 +9,11 @@ from ..errors import ParseError
 from .common import RawDocument, clean_text, decode_text, parse_metadata, read_bytes
 
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+# Each pattern gives up at the next bracket or delimiter, so a line of a few hundred thousand '[' or '`a '
+# is read in linear time, not in time that grows with the square of the line's length.
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\[\]]|\([^()\[\]]*\))*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|[*_`])(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
+_HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 
 
 def read_markdown(path: Path, shown: str, max_bytes: int) -> RawDocument:
@@ -39,9 +42,9 @@ def _plain_lines(lines: list[str]) -> tuple[list[str], str]:
     out, title = [], ""
     for line in lines:
         stripped = line.strip()
-        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*$", stripped)
+        heading = _HEADING.match(stripped)
         if heading:
-            stripped = heading.group(1)
+            stripped = heading.group(1).rstrip("#").rstrip()
             title = title or stripped
         elif re.fullmatch(r"[-*_]{3,}", stripped):
             stripped = ""
