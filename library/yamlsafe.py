@@ -95,6 +95,10 @@ def load_yaml(text: str, line_offset: int = 0) -> object:
         if "could not determine a constructor" in str(exc):
             problem = "YAML tags that build Python objects are not allowed"
         raise YamlProblem(f"malformed YAML: {problem}", line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as a raw control byte
+        line = text.count("\n", 0, exc.position) + 1 + line_offset
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        raise YamlProblem(f"malformed YAML: character U+{code:04X} is not allowed in YAML", line) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"malformed YAML: {exc}", None) from None
     except RecursionError:

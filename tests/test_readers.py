@@ -71,6 +71,15 @@ def test_malformed_yaml_reports_the_line(tmp_path):
     assert caught.value.line in (3, 4, 5)
 
 
+def test_a_control_character_in_front_matter_is_named_with_its_line(tmp_path):
+    path = tmp_path / "bad.md"
+    path.write_text("---\ntitle: ok\nsummary: a\x01b\n---\nbody", encoding="utf-8")
+    with pytest.raises(ParseError) as caught:
+        read(path)
+    assert caught.value.line == 3 and "U+0001 is not allowed" in caught.value.reason
+    assert "\n" not in caught.value.reason
+
+
 def test_windows_1252_is_read_with_a_warning(tmp_path):
     path = tmp_path / "old.md"
     path.write_bytes("---\ntitle: Caf\xe9 co-op\n---\nIt\x92s a \x93quoted\x94 text.".encode("latin-1"))
