@@ -20,6 +20,9 @@ DEFAULT_TYPES = {".html": "press-release", ".htm": "press-release", ".pdf": "rep
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 THEME_THRESHOLD = 2
 MAX_INFERRED_THEMES = 4
+# Councils and themes are inferred from the start of a text: a document names who and what it is about
+# early, and reading all of a 20 MB report would take minutes.
+INFER_CHARS = 200_000
 
 
 @dataclass
@@ -96,7 +99,7 @@ class Tagger:
             warnings.append("no title found; using the file name")
         doc.doc_type, doc.doc_type_source = self._doc_type(meta, suffix, warnings)
         doc.date = self._date(meta, raw.found_date, warnings)
-        text = f"{doc.title}\n{doc.summary}\n{doc.body}"
+        text = f"{doc.title}\n{doc.summary}\n{doc.body[:INFER_CHARS]}"
         doc.councils = self._tags(
             meta, "councils", self.vocab.council_names, "council register (councils.yaml)", warnings
         )
@@ -104,7 +107,9 @@ class Tagger:
             doc.councils = [Tag(c, INFERRED) for c in self.infer_councils(text)]
         doc.themes = self._tags(meta, "themes", self.vocab.theme_names, "themes (themes.yaml)", warnings)
         if "themes" not in meta or (doc.themes == [] and meta.get("themes") not in ([], None)):
-            doc.themes = [Tag(t, INFERRED) for t in self.infer_themes(doc.title, f"{doc.summary}\n{doc.body}")]
+            doc.themes = [
+                Tag(t, INFERRED) for t in self.infer_themes(doc.title, f"{doc.summary}\n{doc.body[:INFER_CHARS]}")
+            ]
         doc.mentioned = [
             t.value
             for t in self._tags(

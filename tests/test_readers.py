@@ -237,3 +237,13 @@ def test_front_matter_round_trips(tmp_path, title, summary, councils):
     path = write_markdown(tmp_path, "round.md", "Body text.", title=title, summary=summary, councils=councils)
     meta = read(path).meta
     assert meta["title"] == title and meta["summary"] == summary and meta["councils"] == councils
+
+
+def test_an_html_page_too_big_to_parse_safely_is_refused_before_parsing(tmp_path):
+    from library.readers.html import MAX_HTML_BYTES
+
+    path = tmp_path / "huge.html"
+    path.write_bytes(b"<html><body>" + b"<i>x</i>" * (MAX_HTML_BYTES // 8) + b"</body></html>")
+    with pytest.raises(ParseError) as caught:
+        read_file(path, "huge.html", 10 * MAX_HTML_BYTES)
+    assert "pages over" in caught.value.reason

@@ -123,3 +123,14 @@ def test_unknown_keys_are_kept_and_reported_once(tagger):
 def test_javascript_source_urls_are_dropped(tagger):
     doc, warnings = build(tagger, source_url="javascript:alert(1)")
     assert doc.source_url == "" and warnings
+
+
+def test_tags_are_inferred_from_the_start_of_a_very_long_text(tagger):
+    from library.tagging import INFER_CHARS
+
+    early = "Croydon Council set up a housing commission with tenants. "
+    late = "Oldham Council ran a food co-operative. "
+    raw = RawDocument("long.md", {"title": "A long report"}, early + "x " * (INFER_CHARS // 2) + late * 50)
+    doc, _ = tagger.build(raw, "hash")
+    assert doc.council_ids == ["croydon"]
+    assert "food" not in doc.theme_ids

@@ -31,6 +31,9 @@ _BLOCK_TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "br",
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _VISIBLE_DATE = re.compile(rf"\b(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}})\b")
 MIN_WORDS = 20
+# BeautifulSoup holds a page in memory at up to two hundred times its size, so a page much larger than any
+# press release is refused rather than parsed: 4 MB of markup costs at most about 800 MB.
+MAX_HTML_BYTES = 4_000_000
 
 
 def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
@@ -38,7 +41,12 @@ def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
     from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
     warnings: list[str] = []
-    html = decode_text(read_bytes(path, shown, max_bytes), shown, warnings)
+    data = read_bytes(path, shown, max_bytes)
+    if len(data) > MAX_HTML_BYTES:
+        raise ParseError(
+            shown, f"is an HTML page of {len(data):,} bytes; pages over {MAX_HTML_BYTES:,} bytes are not read"
+        )
+    html = decode_text(data, shown, warnings)
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
