@@ -156,9 +156,10 @@ def web_load(index: Path, corpus: Path, queries: list[SearchRequest], clients: i
 def load_test(index: Path, corpus: Path, queries: list[SearchRequest], seconds: float, rate: float) -> dict[str, float]:
     """A bounded, paced load on every kind of page: `rate` requests a second for `seconds`, on 127.0.0.1 only.
 
-    Unlike `web_load`, which sends searches as fast as the server answers, this sends a steady mix of
-    searches, API calls, document pages, feeds and exports at a fixed rate, as a busy day would, and
-    reports how long each took and whether any failed.
+    Unlike `web_load`, which sends searches as fast as the server answers, this sends a steady mix at a
+    fixed rate, as a busy day would: for each query a search page, a second page through the API and a
+    document page, a feed for one query in ten and a CSV export of every result for one in twenty. It
+    reports how long each request took and whether any failed.
     """
     doc_ids = sorted(p.relative_to(corpus).with_suffix("").as_posix() for p in corpus.rglob("*.md"))[:200]
     with serving(index, corpus) as (base, server):
@@ -166,7 +167,7 @@ def load_test(index: Path, corpus: Path, queries: list[SearchRequest], seconds: 
         mix = []
         for k, query in enumerate(searches):
             mix += [f"/search?{query}", f"/api/search?{query}&page=2", f"/doc/{doc_ids[k % len(doc_ids)]}"]
-            mix += [f"/search.atom?{query}"] if k % 4 == 0 else [f"/search.csv?{query}"] if k % 4 == 1 else []
+            mix += [f"/search.atom?{query}"] if k % 10 == 0 else [f"/search.csv?{query}"] if k % 20 == 1 else []
         total = int(seconds * rate)
         clients = 8
         latencies: list[float] = []

@@ -106,6 +106,24 @@ class WordMatches:
         return best_first(keys, count, date)
 
 
+def most_similar(
+    postings: list[Postings], size: int, exclude: int, count: int, date: Callable[[int], int]
+) -> list[int]:
+    """The `count` documents with the highest summed score over some postings, `exclude` left out, newest first
+    among equal scores: the documents most like one whose words, themes and councils the postings are."""
+    score = np.zeros(size, dtype=np.float64)
+    found = np.zeros(size, dtype=bool)
+    for p in postings:
+        score[p.docs] += p.scores
+        found[p.docs] = True
+    found[exclude] = False
+    candidates = np.flatnonzero(found)
+    if count < len(candidates):
+        edge = np.partition(score[candidates], len(candidates) - count)[len(candidates) - count]
+        candidates = candidates[score[candidates] >= edge - 1e-5]
+    return best_first([(0, round(float(score[d]), 6), int(d)) for d in candidates], count, date)
+
+
 def best_first(keys: list[tuple[int, float, int]], count: int, date: Callable[[int], int]) -> list[int]:
     """Document numbers of the `count` largest (rank, score, doc) keys; equal rank and score go newest first.
 

@@ -14,7 +14,7 @@ from whoosh import sorting
 from . import snippets
 from .errors import IndexUnavailableError
 from .facets import FACET_FIELDS, DateOrder, FacetIndex, members
-from .matching import MatchCache, best_first, word_matches
+from .matching import MatchCache, best_first, most_similar, word_matches
 from .model import Document
 from .query import TEXT_FIELDS, QueryBuilder
 from .schema import stored_document
@@ -351,7 +351,11 @@ class Library:
             ]
             if not clauses:
                 return []
-            results = searcher.search(Q.Or(clauses), limit=limit, mask=Q.Term("id", doc_id))
+            # Summed from the per-generation score cache: walking Whoosh's matchers for twenty-odd terms took
+            # a fifth of a second at 10,000 documents, for every document page.
+            postings = [self.matches.postings(clause) for clause in clauses]
+            found = most_similar(postings, self.facets.size, docnum, limit, self.dates.date)
             return [
-                self._hit(d, snippets.plain_snippet(d.summary)) for d in (stored_document(h.fields()) for h in results)
+                self._hit(d, snippets.plain_snippet(d.summary))
+                for d in (stored_document(searcher.stored_fields(n)) for n in found)
             ]

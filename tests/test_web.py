@@ -333,7 +333,9 @@ def test_any_url_parameters_get_a_page_or_a_4xx_never_a_500(client, pairs):
             assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_a_repeated_search_page_is_served_from_the_page_cache_until_a_new_generation(corpus_dir, index_dir, make_app):
+def test_repeated_search_and_document_pages_are_served_from_the_page_cache_until_a_new_generation(
+    corpus_dir, index_dir, make_app
+):
     from indexer import run_indexer
 
     write_markdown(corpus_dir, "a.md", "A community energy co-operative.", title="Solar shares", date="2020-01-01")
@@ -343,6 +345,8 @@ def test_a_repeated_search_page_is_served_from_the_page_cache_until_a_new_genera
     first = client.get("/search?q=energy").get_data(as_text=True)
     assert "Solar shares" in first and len(app.extensions["pages"]._pages) == 1
     assert client.get("/search?q=energy").get_data(as_text=True) == first
+    document = client.get("/doc/a").get_data(as_text=True)
+    assert client.get("/doc/a").get_data(as_text=True) == document and len(app.extensions["pages"]._pages) == 2
     write_markdown(corpus_dir, "b.md", "An energy club for tenants.", title="Tenant energy club", date="2021-01-01")
     run_indexer(corpus_dir, index_dir)
     again = client.get("/search?q=energy").get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from library import citation
+from library.model import Document
 from library.search import Library, SearchRequest, SearchResult
 from library.vocab import COUNCIL_TYPES, REGIONS
 
@@ -49,6 +50,10 @@ def facet_values(name: str):  # type: ignore[no-untyped-def]
 def document(doc_id: str):  # type: ignore[no-untyped-def]
     lib = library()
     doc = document_or_404(doc_id)
+    return cached_page(lib.generation, lambda: _document_page(lib, doc))
+
+
+def _document_page(lib: Library, doc: Document) -> str:
     url = url_for("pages.document", doc_id=doc.id, _external=True)
     more_from_council = _more(lib, doc.id, council=tuple(doc.council_ids[:1]))
     more_on_theme = _more(lib, doc.id, theme=tuple(doc.theme_ids[:1]))

@@ -28,9 +28,9 @@ def document_or_404(doc_id: str) -> Document:
 class PageCache:
     """Rendered pages of the current index generation, least recently used dropped.
 
-    A search page is a function of the generation and the query string, so a repeated search (a
-    popular query, the back button, a shared link) is served without rendering it again. A new
-    generation empties the cache.
+    A search or document page is a function of the generation and the address, so a repeated search
+    (a popular query, the back button, a shared link) or a popular document is served without working
+    it out again. A new generation empties the cache.
     """
 
     def __init__(self, size: int = 256) -> None:
@@ -58,6 +58,6 @@ class PageCache:
 
 
 def cached_page(generation: int, render: Callable[[], str]) -> str:
-    """The page for this request's path and query string in this generation, rendered once."""
+    """The page for this request's host, path and query string in this generation, rendered once."""
     cache: PageCache = current_app.extensions["pages"]
-    return cache.page(generation, (request.path, request.query_string), render)
+    return cache.page(generation, (request.host, request.path, request.query_string), render)
