@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -120,34 +120,47 @@ def _fetch(url: str) -> tuple[float, bool]:
     return (time.perf_counter() - started) * 1000, ok
 
 
+def _run_clients(
+    count: int, client: Callable[[int, Callable[[float, bool], None]], None]
+) -> tuple[list[float], int, float]:
+    """Run `count` client threads; each calls back with every request's milliseconds and success.
+
+    Returns the latencies, the number of failed requests and the seconds the clients took.
+    """
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def fetched(milliseconds: float, ok: bool) -> None:
+        with lock:
+            latencies.append(milliseconds)
+            errors[0] += 0 if ok else 1
+
+    threads = [threading.Thread(target=client, args=(n, fetched)) for n in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors[0], time.perf_counter() - started
+
+
 def web_load(index: Path, corpus: Path, queries: list[SearchRequest], clients: int, requests: int) -> dict[str, float]:
     """`coop-library serve` on 127.0.0.1 with `clients` threads each sending searches; latency, errors, memory."""
     with serving(index, corpus) as (base, server):
         urls = [base + "/search?" + urllib.parse.urlencode(_params(q), doseq=True) for q in queries]
         for url in urls[:10]:
             urllib.request.urlopen(url, timeout=30).read()
-        latencies: list[float] = []
-        errors = [0]
-        lock = threading.Lock()
         per_client = requests // clients
 
-        def client(number: int) -> None:
+        def client(number: int, fetched: Callable[[float, bool], None]) -> None:
             for k in range(per_client):
-                elapsed, ok = _fetch(urls[(number * per_client + k) % len(urls)])
-                with lock:
-                    latencies.append(elapsed)
-                    errors[0] += 0 if ok else 1
+                fetched(*_fetch(urls[(number * per_client + k) % len(urls)]))
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        latencies, errors, elapsed = _run_clients(clients, client)
         memory = server_memory_mb(server.pid)
     return {
-        "clients": clients, "requests": len(latencies), "errors": errors[0],
+        "clients": clients, "requests": len(latencies), "errors": errors,
         "requests_per_s": len(latencies) / elapsed, "median_ms": statistics.median(latencies),
         "p95_ms": percentile(latencies, 0.95), **memory,
     }  # fmt: skip
@@ -170,30 +183,19 @@ def load_test(index: Path, corpus: Path, queries: list[SearchRequest], seconds: 
             mix += [f"/search.atom?{query}"] if k % 10 == 0 else [f"/search.csv?{query}"] if k % 20 == 1 else []
         total = int(seconds * rate)
         clients = 8
-        latencies: list[float] = []
-        errors = [0]
-        lock = threading.Lock()
         started = time.perf_counter()
 
-        def client(number: int) -> None:
+        def client(number: int, fetched: Callable[[float, bool], None]) -> None:
             for k in range(number, total, clients):
                 wait = started + k / rate - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
-                elapsed, ok = _fetch(base + mix[k % len(mix)])
-                with lock:
-                    latencies.append(elapsed)
-                    errors[0] += 0 if ok else 1
+                fetched(*_fetch(base + mix[k % len(mix)]))
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        latencies, errors, elapsed = _run_clients(clients, client)
         memory = server_memory_mb(server.pid)
     return {
-        "requests": len(latencies), "errors": errors[0], "seconds": elapsed, "requests_per_s": len(latencies) / elapsed,
+        "requests": len(latencies), "errors": errors, "seconds": elapsed, "requests_per_s": len(latencies) / elapsed,
         "median_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95),
         "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies), **memory,
     }  # fmt: skip

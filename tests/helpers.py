@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.hostile.make import pdf
+
 
 def write_markdown(
     folder: Path, relative: str, body: str = "Some text about co-operative practice.", **meta: object
@@ -36,15 +38,4 @@ def pdf_bytes(pages: list[str], title: str = "") -> bytes:
     if title:
         objects.append(f"<< /Title ({title}) >>".encode())
         info = len(objects)
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    trailer = f"<< /Size {len(objects) + 1} /Root 1 0 R" + (f" /Info {info} 0 R" if info else "") + " >>"
-    out += f"trailer\n{trailer}\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf(objects, info)

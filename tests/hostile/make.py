@@ -17,8 +17,9 @@ FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiE
 RESOURCES = b"<< /Font << /F1 3 0 R >> >>"
 
 
-def pdf(objects: list[bytes]) -> bytes:
-    """Number the objects from 1, with a cross-reference table and a trailer whose root is object 1."""
+def pdf(objects: list[bytes], info: int | None = None) -> bytes:
+    """Number the objects from 1, with a cross-reference table and a trailer whose root is object 1
+    (and whose document information, if given, is object `info`)."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -27,7 +28,8 @@ def pdf(objects: list[bytes]) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    extra = b" /Info %d 0 R" % info if info else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, extra, xref)
     return bytes(out)
 
 
