@@ -70,9 +70,12 @@ class _NoAliasLoader(_PlainData, yaml.SafeLoader):
 
 
 # libyaml's loader is many times faster but cannot be told to refuse aliases, and it nests in C, so it
-# only reads text that has no alias marker and none of the constructs that nest on one line.
+# only reads text that has no alias marker and none of the constructs that nest without indenting:
+# a bracket opened inside another, a complex key, a list item that starts with another item. One level
+# of brackets, as in 'themes: [housing, energy]', is what front matter uses, and it stays on the fast path.
+# The bracket pattern is linear: each failed try stops at the next closing bracket, before the next start.
 _C_LOADER = type("_CPlainLoader", (_PlainData, yaml.CSafeLoader), {}) if hasattr(yaml, "CSafeLoader") else None
-_NESTS_INLINE = re.compile(r"[*\[{?]|-[ \t]+-(?:[ \t]|$)", re.MULTILINE)
+_NESTS_INLINE = re.compile(r"[*?]|[\[{][^\]}]*[\[{]|-[ \t]+-(?:[ \t]|$)", re.MULTILINE)
 
 
 class YamlProblem(ValueError):
@@ -90,7 +93,9 @@ def load_yaml(text: str, line_offset: int = 0) -> object:
         return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark else None
+        # A problem found at the end of the text (an unclosed bracket or quote) is on its last line, not
+        # on the line after it, where libyaml puts the end.
+        line = min(mark.line, text.rstrip().count("\n")) + 1 + line_offset if mark else None
         problem = exc.problem or str(exc)
         if "could not determine a constructor" in str(exc):
             problem = "YAML tags that build Python objects are not allowed"

@@ -71,6 +71,16 @@ def test_malformed_yaml_reports_the_line(tmp_path):
     assert caught.value.line in (3, 4, 5)
 
 
+@pytest.mark.parametrize("first", ["title: ok", "title: ok *"])  # libyaml, and the guarded pure-Python loader
+@pytest.mark.parametrize("last", ["themes: [a, b", 'summary: "never closed'])
+def test_an_unclosed_bracket_or_quote_on_the_last_line_is_reported_on_that_line(tmp_path, first, last):
+    path = tmp_path / "bad.md"
+    path.write_text(f"---\n{first}\n{last}\n---\nbody", encoding="utf-8")
+    with pytest.raises(ParseError) as caught:
+        read(path)
+    assert caught.value.line == 3
+
+
 def test_a_control_character_in_front_matter_is_named_with_its_line(tmp_path):
     path = tmp_path / "bad.md"
     path.write_text("---\ntitle: ok\nsummary: a\x01b\n---\nbody", encoding="utf-8")

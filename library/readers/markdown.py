@@ -14,6 +14,11 @@ _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
 _LINK = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\[\]]|\([^()\[\]]*\))*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|[*_`])(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+_QUOTE_MARKER = re.compile(r"^>\s?")
+_RULE = re.compile(r"[-*_]{3,}")
+_MARKER_STARTS = frozenset("-*+>0123456789")
+_EMPHASIS_MARKS = frozenset("*_`")
 
 
 def read_markdown(path: Path, shown: str, max_bytes: int) -> RawDocument:
@@ -42,16 +47,19 @@ def _plain_lines(lines: list[str]) -> tuple[list[str], str]:
     out, title = [], ""
     for line in lines:
         stripped = line.strip()
-        heading = _HEADING.match(stripped)
+        heading = _HEADING.match(stripped) if stripped[:1] == "#" else None
         if heading:
             stripped = heading.group(1).rstrip("#").rstrip()
             title = title or stripped
-        elif re.fullmatch(r"[-*_]{3,}", stripped):
+        elif _RULE.fullmatch(stripped):
             stripped = ""
-        else:
-            stripped = re.sub(r"^(?:[-*+]|\d+[.)])\s+", "", stripped)
-            stripped = re.sub(r"^>\s?", "", stripped)
-        stripped = _LINK.sub(r"\1", stripped)
-        stripped = _EMPHASIS.sub(r"\2", stripped)
+        elif stripped[:1] in _MARKER_STARTS:
+            stripped = _LIST_MARKER.sub("", stripped)
+            stripped = _QUOTE_MARKER.sub("", stripped)
+        # Most lines are plain prose: the patterns only run where their first character occurs.
+        if "[" in stripped:
+            stripped = _LINK.sub(r"\1", stripped)
+        if not _EMPHASIS_MARKS.isdisjoint(stripped):
+            stripped = _EMPHASIS.sub(r"\2", stripped)
         out.append(stripped)
     return out, title
