@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
 # Prefixes that are written both with and without a hyphen: co-operative/cooperative, co-production/coproduction.
@@ -60,3 +64,56 @@ def word_analyzer():  # type: ignore[no-untyped-def]
         | DomainSpellingFilter()
         | StopFilter()
     )
+
+
+_TOKEN = re.compile(TOKEN_PATTERN)
+_STEMS: dict[str, str] = {}
+_MAX_STEMS = 200_000  # distinct words remembered; a corpus's vocabulary, not its text
+
+
+def index_terms(text: str, stemmed: bool) -> dict[str, list[int]]:
+    """Return each indexed word of a text with its positions, in order of first appearance.
+
+    The same words and positions as text_analyzer() (stemmed) or word_analyzer() give when indexing,
+    worked out in one loop over the regex matches instead of a chain of token generators, which is
+    where Whoosh spends most of the time it takes to add a document. Query and highlighting still use
+    the analyzers; tests/test_analysis.py checks that the two agree on any text.
+    """
+    terms: dict[str, list[int]] = {}
+    shift = 0  # positions added by hyphenated words split in two or more
+    renumbered = -1  # positions once stop words are gone: the first kept word keeps its own
+    stems = _STEMS
+    plain = text.isascii()  # then lowercasing it whole finds the same words, and no accent needs folding
+    for at, word in enumerate(_TOKEN.findall(text.lower() if plain else text)):
+        if not plain:
+            word = word.lower()
+            if not word.isascii():  # folding only changes capitals among ASCII letters, and they are gone
+                word = word.translate(accent_map)
+        at += shift
+        if "-" not in word:
+            words = (SAME_WORDS.get(word, word),)
+        else:
+            parts = [p for p in word.split("-") if p]
+            if parts and parts[0] in JOINED_PREFIXES:
+                joined = "".join(parts)
+                words = (SAME_WORDS.get(joined, joined),)
+            else:
+                words = tuple(SAME_WORDS.get(p, p) for p in parts)
+                shift += max(len(parts) - 1, 0)
+        for offset, word in enumerate(words):
+            if len(word) < 2 or word in STOP_WORDS:
+                continue
+            renumbered = at + offset if renumbered < 0 else renumbered + 1
+            if stemmed:
+                found = stems.get(word)
+                if found is None:
+                    if len(stems) >= _MAX_STEMS:
+                        stems.clear()
+                    found = stems[word] = stem(word)
+                word = found
+            positions = terms.get(word)
+            if positions is None:
+                terms[word] = [renumbered]
+            else:
+                positions.append(renumbered)
+    return terms

@@ -5,23 +5,49 @@ from __future__ import annotations
 import json
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
 
-from .analysis import text_analyzer, word_analyzer
+from .analysis import index_terms, text_analyzer, word_analyzer
 from .model import Document
 from .vocab import Vocabularies
 
 
+class ProseField(TEXT):
+    """A TEXT field that turns a document's text into postings in one pass (library.analysis.index_terms).
+
+    It writes what TEXT writes with the same analyzer, byte for byte; queries and highlighting still go
+    through the analyzer. The class is named in every index's schema, so keep its name and module.
+    """
+
+    def __init__(self, stemmed: bool, **kwargs: object) -> None:
+        analyzer = text_analyzer() if stemmed else word_analyzer()
+        super().__init__(analyzer=analyzer, **kwargs)
+        self.stemmed = stemmed
+
+    def index(self, value, **kwargs):  # type: ignore[no-untyped-def]
+        fmt = self.format
+        if not isinstance(value, str) or kwargs or type(fmt) not in (Positions, Frequency):
+            yield from super().index(value, **kwargs)
+            return
+        boost = fmt.field_boost
+        positional = type(fmt) is Positions
+        for word, positions in index_terms(value, self.stemmed).items():
+            count = len(positions)
+            encoded = fmt.encode(positions) if positional else pack_uint(count)
+            yield word.encode("utf-8"), count, float(count) * boost, encoded
+
+
 def build_schema() -> Schema:
     """Return the index schema: ranked text fields, facet fields and stored metadata."""
-    analyzer = text_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=3.0),
-        summary=TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
-        body=TEXT(analyzer=analyzer, stored=True),
+        title=ProseField(stemmed=True, stored=True, field_boost=3.0),
+        summary=ProseField(stemmed=True, stored=True, field_boost=2.0),
+        body=ProseField(stemmed=True, stored=True),
         # Every word as written, for "did you mean". One plain field is much cheaper to write than Whoosh's
         # per-field spelling words, whose postings have no length column to look up.
-        words=TEXT(analyzer=word_analyzer(), phrase=False),
+        words=ProseField(stemmed=False, phrase=False),
         council=KEYWORD(stored=True, commas=True, scorable=True),
         theme=KEYWORD(stored=True, commas=True, scorable=True),
         type=ID(stored=True),
