@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from library.schema import document_fields, stored_document
 from library.store import IndexStore
 from library.tagging import Tagger
 from library.vocab import Vocabularies, load_vocabularies, vocabulary_folder
+from library.writing import open_writer
 
 from .report import EXIT_BUSY, EXIT_FATAL, EXIT_OK, EXIT_REJECTED, FileNote, RunReport
 from .scan import scan_corpus
@@ -173,7 +173,7 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
 
     builder = store.begin(full=report.full)
     try:
-        writer = builder.index.writer(**writer_settings(len(upserts)))
+        writer = open_writer(builder.index, len(upserts))
         try:
             if report.full:
                 upserts += _last_good_versions(store, [d for d in kept if all(u.id != d for u in upserts)])
@@ -192,20 +192,6 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
         raise
     report.generation = builder.number
     report.published = True
-
-
-PARALLEL_FROM = 500  # documents to write before analysing them in parallel pays for the worker processes
-
-
-def writer_settings(documents: int) -> dict[str, object]:
-    """Whoosh writer settings: big batches analysed on every core, each worker writing its own segment."""
-    # Separate segment files, not one compound file: Whoosh reads a compound file's parts into memory,
-    # which would make every server process hold a copy of the postings.
-    single = {"limitmb": 256, "compound": False}
-    procs = min(4, os.cpu_count() or 1)
-    if documents < PARALLEL_FROM or procs < 2:
-        return single
-    return {**single, "procs": procs, "multisegment": True}
 
 
 def _last_good_versions(store: IndexStore, doc_ids: list[str]) -> list[Document]:
