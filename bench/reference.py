@@ -8,6 +8,7 @@ library.search (any distinctive word matches; words in more than half the docume
 from __future__ import annotations
 
 import html
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -63,13 +64,16 @@ class Reference:
         known = {path: (doc, size, mtime, digest) for doc, path, size, mtime, digest in
                  self.db.execute("SELECT id, path, size, mtime, hash FROM docs")}  # fmt: skip
         seen, counts = set(), {"added": 0, "changed": 0, "deleted": 0, "unchanged": 0}
+        listed: dict[Path, frozenset[str]] = {}  # each folder's file names, to find sidecars as the indexer does
         with self.db:
             for path in sorted(corpus.rglob("*.md")):
                 shown = path.relative_to(corpus).as_posix()
                 if "/" not in shown:
                     continue
                 seen.add(shown)
-                size, mtime = file_stat(path)
+                if path.parent not in listed:
+                    listed[path.parent] = frozenset(os.listdir(path.parent))
+                size, mtime = file_stat(path, listed[path.parent])
                 old = known.get(shown)
                 if old and (old[1], old[2]) == (size, mtime):
                     counts["unchanged"] += 1

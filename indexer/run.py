@@ -78,7 +78,7 @@ def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ign
         if progress:
             progress(item.shown)
         try:
-            size, mtime = file_stat(item.path)
+            size, mtime = file_stat(item.path, item.neighbours)
         except OSError:
             size, mtime = -1, -1
         entry = _Seen(item.shown, size, mtime)

@@ -18,6 +18,7 @@ ROOT_SKIPS = {*VOCABULARY_FILES, "README.md", "tools"}
 class Found:
     path: Path
     shown: str  # path relative to the corpus, with '/' separators
+    neighbours: frozenset[str] = frozenset()  # the names of the files in its folder, for finding its sidecar
 
 
 def scan_corpus(corpus: Path, notes: list[tuple[str, str]]) -> Iterator[Found]:
@@ -32,6 +33,7 @@ def scan_corpus(corpus: Path, notes: list[tuple[str, str]]) -> Iterator[Found]:
             d for d in dirnames
             if not d.startswith((".", "_")) and not (here / d).is_symlink() and not (relative == Path(".") and d in ROOT_SKIPS)
         )  # fmt: skip
+        neighbours = frozenset(filenames)
         for name in sorted(filenames):
             if name.startswith(".") or (relative == Path(".") and name in ROOT_SKIPS):
                 continue
@@ -42,7 +44,7 @@ def scan_corpus(corpus: Path, notes: list[tuple[str, str]]) -> Iterator[Found]:
             if suffix not in READERS:
                 notes.append((shown, f"has no reader for '{suffix or name}' files; skipped"))
                 continue
-            yield Found(here / name, shown)
+            yield Found(here / name, shown, neighbours)
 
 
 def _shown(path: Path) -> str:

@@ -49,18 +49,18 @@ class Highlighter:
         """(start, end, matched terms) of every searched word in the text, in order."""
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters change length when lowercased: take the slow road
-            found = ((m.start(), m.end(), self.forms(m.group()) & self.terms) for m in _TOKEN.finditer(text))
-            return [match for match in found if match[2]]
-        # Check each distinct word once per search (the hits of one search share most of their words),
-        # then find just the matching words.
-        hits, distinct = self._hits, set(_TOKEN.findall(lowered))
-        for word in distinct.difference(hits):
-            hits[word] = self.forms(word) & self.terms
-        wanted = sorted((w for w in distinct if hits[w]), key=len, reverse=True)
-        if not wanted:
-            return []
-        words = re.compile(rf"(?<!\w)(?<!\w-)(?:{'|'.join(map(re.escape, wanted))})(?!\w)(?!-\w)")
-        return [(m.start(), m.end(), hits[m.group()]) for m in words.finditer(lowered)]
+            slow = ((m.start(), m.end(), self.forms(m.group()) & self.terms) for m in _TOKEN.finditer(text))
+            return [match for match in slow if match[2]]
+        # Each distinct word is analysed once per search: the hits of one search share most of their words.
+        hits, found = self._hits, []
+        for match in _TOKEN.finditer(lowered):
+            word = match.group()
+            matched = hits.get(word)
+            if matched is None:
+                matched = hits[word] = self.forms(word) & self.terms
+            if matched:
+                found.append((match.start(), match.end(), matched))
+        return found
 
     def _passage(self, text: str) -> str:
         if not self.terms or not text:

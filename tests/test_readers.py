@@ -257,3 +257,22 @@ def test_an_html_page_too_big_to_parse_safely_is_refused_before_parsing(tmp_path
     with pytest.raises(ParseError) as caught:
         read_file(path, "huge.html", 10 * MAX_HTML_BYTES)
     assert "pages over" in caught.value.reason
+
+
+def test_a_sidecar_is_found_the_same_from_a_folder_listing_as_from_the_file_system(tmp_path):
+    from library.readers import sidecar_for
+
+    for name in ("a.md", "a.yaml", "b.html", "b.html.yml", "c.txt", "c.yml", "c.txt.yaml", "d", "d.yaml", "e.pdf"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "e.yaml").mkdir()  # a folder is not a sidecar
+    (tmp_path / "f.md").write_text("x", encoding="utf-8")
+    (tmp_path / "f.yaml").symlink_to(tmp_path / "missing.yaml")  # nor is a link to nothing
+    names = frozenset(os.listdir(tmp_path))
+    found = {}
+    for name in ("a.md", "b.html", "c.txt", "d", "e.pdf", "f.md"):
+        path = tmp_path / name
+        assert sidecar_for(path, names) == sidecar_for(path), name
+        found[name] = sidecar_for(path, names)
+    assert {k: v.name for k, v in found.items() if v} == {
+        "a.md": "a.yaml", "b.html": "b.html.yml", "c.txt": "c.txt.yaml", "d": "d.yaml",
+    }  # fmt: skip

@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,11 +93,15 @@ def _control_ratio(sample: bytes) -> float:
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 
 
-def sidecar_for(path: Path) -> Path | None:
-    """Return the metadata file beside a document (NAME.yaml or NAME.ext.yaml), if any."""
+def sidecar_for(path: Path, names: Collection[str] | None = None) -> Path | None:
+    """Return the metadata file beside a document (NAME.yaml or NAME.ext.yaml), if any.
+
+    `names`, the names of the files in the document's folder when the caller has listed it, saves
+    asking the file system about each of the four possible names.
+    """
     for suffix in SIDECAR_SUFFIXES:
-        for candidate in (path.with_suffix(suffix), path.with_name(path.name + suffix)):
-            if candidate.is_file():
+        for name in (path.stem + suffix, path.name + suffix):
+            if (names is None or name in names) and (candidate := path.with_name(name)).is_file():
                 return candidate
     return None
 
@@ -158,10 +163,10 @@ def clean_text(text: str) -> str:
     return "\n".join(out).strip()
 
 
-def file_stat(path: Path) -> tuple[int, int]:
+def file_stat(path: Path, names: Collection[str] | None = None) -> tuple[int, int]:
     """Return (size, mtime_ns) of a document plus its sidecar, for the quick change check."""
     size, mtime = 0, 0
-    for part in (path, sidecar_for(path)):
+    for part in (path, sidecar_for(path, names)):
         if part is not None:
             info = os.stat(part)
             size += info.st_size
