@@ -11,7 +11,7 @@ AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
 AXE_VERSION := 4.10.3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint index check clean browser bench
+.PHONY: run test lint index check clean browser bench eval
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: $(STAMP) browser
 SIZES ?= 1000 10000
 bench: $(STAMP)
 	$(BIN)/python -m bench $(foreach s,$(SIZES),--size $(s))
+
+# Relevance on the labelled queries in tests/relevance/, beside a plain SQLite FTS5 bm25 baseline.
+eval: $(STAMP)
+	$(BIN)/python -m bench.relevance
 
 lint: $(STAMP)
 	$(BIN)/ruff check library indexer webui bench tests

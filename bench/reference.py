@@ -14,19 +14,20 @@ import sqlite3
 from pathlib import Path
 
 from library.matching import COMMON_MIN_DOCUMENTS, COMMON_SHARE
-from library.query import QUESTION_WORDS
 from library.readers import content_hash, file_stat, read_file
+from library.schema import tag_text
 from library.search import SearchRequest
 from library.tagging import Tagger
 from library.vocab import Vocabularies
+from library.wording import FRAME_WORDS
 
 FACETS = ("theme", "council", "type", "region")
-WEIGHTS = (3.0, 2.0, 1.0)  # title, summary, body: the product's field boosts
+WEIGHTS = (3.0, 2.0, 1.0, 3.0)  # title, summary, body, tags: the product's field boosts
 MAX_BYTES = 20 * 1024 * 1024
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs(id INTEGER PRIMARY KEY, doc_id TEXT UNIQUE, path TEXT UNIQUE, size INT, mtime INT,
     hash TEXT, title TEXT, type TEXT, year INT, date_sort INT);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, summary, body, tokenize='porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, summary, body, tags, tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS facet(doc INT, field TEXT, value TEXT);
 CREATE INDEX IF NOT EXISTS facet_value ON facet(field, value, doc);
 CREATE INDEX IF NOT EXISTS facet_doc ON facet(doc, field);
@@ -100,8 +101,8 @@ class Reference:
              doc.date.sort_key if doc.date else 0),
         )  # fmt: skip
         rowid = cursor.lastrowid
-        self.db.execute("INSERT INTO fts(rowid, title, summary, body) VALUES (?,?,?,?)",
-                        (rowid, doc.title, doc.summary, doc.body))  # fmt: skip
+        self.db.execute("INSERT INTO fts(rowid, title, summary, body, tags) VALUES (?,?,?,?,?)",
+                        (rowid, doc.title, doc.summary, doc.body, tag_text(doc, self.vocab)))  # fmt: skip
         regions = dict.fromkeys(self.vocab.councils[c].region_id for c in doc.council_ids if c in self.vocab.councils)
         rows = [(rowid, "theme", t) for t in doc.theme_ids] + [(rowid, "council", c) for c in doc.council_ids]
         rows += [(rowid, "type", doc.doc_type)] + [(rowid, "region", r) for r in regions]
@@ -113,8 +114,8 @@ class Reference:
         self.db.execute("DELETE FROM facet WHERE doc = ?", (rowid,))
 
     def _words(self, text: str) -> list[str]:
-        words = [w for w in re.findall(r"\w+", text.lower())]
-        return [w for w in words if w not in QUESTION_WORDS] or words
+        words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1]
+        return [w for w in words if w not in FRAME_WORDS] or words
 
     def search(self, request: SearchRequest) -> dict[str, object]:
         """Top results with snippets, the total and all five facets' counts, as the product computes them."""
@@ -167,7 +168,7 @@ class Reference:
         offset = (max(1, request.page) - 1) * request.per_page
         if match:
             rows = db.execute(
-                f"SELECT d.doc_id, d.title, snippet(fts, 2, char(1), char(2), ' … ', 24), bm25(fts, ?, ?, ?) AS score "
+                f"SELECT d.doc_id, d.title, snippet(fts, 2, char(1), char(2), ' … ', 24), bm25(fts, ?, ?, ?, ?) AS score "
                 f"FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? AND {final} "
                 f"ORDER BY score, d.date_sort DESC LIMIT ? OFFSET ?",
                 [*WEIGHTS, match, *args, request.per_page, offset],

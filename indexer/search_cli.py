@@ -37,9 +37,12 @@ def search(
 ) -> None:  # type: ignore[no-untyped-def]
     """Search the library, with facet counts.
 
-    Plain words find documents with all of them first. "Quoted phrases",
-    AND, OR, NOT and field terms such as council:plymouth, theme:housing,
-    type:policy-lab and year:2016 work too.
+    Plain words and whole questions work: question words are left out,
+    years in words ("since 2020") become the year filter, and synonyms
+    from synonyms.yaml are searched too. The answer counts only documents
+    holding every distinctive word. "Quoted phrases", AND, OR, NOT and
+    field terms such as council:plymouth, theme:housing, type:policy-lab
+    and year:2016 work too.
 
     \b
     Example:
@@ -76,10 +79,12 @@ def search(
 
 def listing(result: SearchResult) -> str:
     """A readable listing: the answer line, notices, results, then facet counts."""
-    lines = [
-        f"{result.total} documents from {result.council_total} councils"
-        + (f" for {result.query!r}" if result.query else "")
-    ]
+    lines = [f"Search: {result.query!r}"] if result.query else []
+    lines += result.answer.sentences()
+    if result.answer.synonyms:
+        lines.append("Also searched: " + ", ".join(result.answer.synonyms))
+    if result.answer.dropped:
+        lines.append("Left out as question words: " + ", ".join(result.answer.dropped))
     if result.notice:
         lines.append(f"Note: {result.notice}")
     if result.suggestion:
@@ -87,13 +92,12 @@ def listing(result: SearchResult) -> str:
     lines.append(f"Page {result.page} of {result.pages}")
     for n, hit in enumerate(result.results, start=(result.page - 1) * result.per_page + 1):
         councils = ", ".join(c["name"] for c in hit.councils) or "the network"
-        lines += [
-            "",
-            f"{n}. {hit.title} ({hit.date or 'undated'}, {hit.type})",
-            f"   {councils}",
-            f"   {_plain(hit.snippet)}",
-            f"   id: {hit.id}",
-        ]
+        lines += ["", f"{n}. {hit.title} ({hit.date or 'undated'}, {hit.type})", f"   {councils}"]
+        if hit.lead_contact:
+            lines.append(f"   Who to contact: {hit.lead_contact}")
+        if hit.missing:
+            lines.append("   Does not mention: " + ", ".join(hit.missing))
+        lines += [f"   {_plain(hit.snippet)}", f"   id: {hit.id}"]
     for name, values in result.facets.items():
         shown = [f"{'[x] ' if v.selected else ''}{v.label} ({v.count})" for v in values[:8]]
         if shown:

@@ -36,7 +36,7 @@ class FacetIndex:
         self.size = reader.doc_count_all()
         self.live = bitset(reader.all_doc_ids(), self.size)
         self.values: dict[str, dict[str, int]] = {}
-        for fieldname in ("theme", "council", "type", "region"):
+        for fieldname in ("theme", "council", "type", "region", "practice"):
             per_value = {}
             for term in reader.lexicon(fieldname):
                 value = term.decode("utf-8")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query as Q
@@ -54,23 +54,42 @@ class Postings:
     scores: np.ndarray  # float64
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """How a plain-words search blends its evidence; chosen with the evaluation set (make eval), not by feel.
+
+    A document's score is (BM25F of the searched words + proximity × BM25F of neighbouring words found
+    close together) × (share of the distinctive words it holds) ** coordination.
+    """
+
+    coordination: float = 1.5
+    proximity: float = 1.0
+
+
 @dataclass
-class WordMatches:
+class ConceptMatches:
     """The distinctive words of a search with their postings, and the common words that only add to scores."""
 
     labels: list[str]
     postings: list[Postings]
     common: list[Postings]
+    proximity: list[Postings]
     size: int
+    # What widens the matches and counts as held when ranking: the distinctive words, or the common ones when
+    # no distinctive word is in any document (so a word missing from every document never empties the list).
+    matching: list[Postings] = field(default_factory=list)
+    scoring_only: list[Postings] = field(default_factory=list)
 
-    @property
-    def masks(self) -> list[int]:
-        return [p.mask for p in self.postings]
+    def __post_init__(self) -> None:
+        if not self.matching:
+            found = any(p.mask for p in self.postings)
+            self.matching = self.postings if found or not self.common else self.common
+            self.scoring_only = self.common if self.matching is self.postings else []
 
     def any(self) -> int:
-        """Documents holding at least one distinctive word."""
+        """Documents holding at least one of the matching words."""
         mask = 0
-        for p in self.postings:
+        for p in self.matching:
             mask |= p.mask
         return mask
 
@@ -80,29 +99,35 @@ class WordMatches:
             within &= p.mask
         return within
 
-    def ranked(self, within: int, count: int, date: Callable[[int], int]) -> list[int]:
-        """The best `count` documents in `within`: most distinctive words first, then score, then newest.
+    def missing_from(self, doc: int) -> list[str]:
+        """The distinctive words one document does not hold."""
+        return [label for label, p in zip(self.labels, self.postings, strict=True) if not p.mask >> doc & 1]
 
-        Scores are summed word by word, in the same order as a plain loop would, so they are the same
-        floating-point numbers; only the few documents that can reach the top are turned into Python keys.
+    def ranked(self, within: int, count: int, date: Callable[[int], int], ranking: Ranking = Ranking()) -> list[int]:
+        """The best `count` documents in `within` by the blended score; equal scores go newest first.
+
+        Scores are summed word by word in a fixed order, so they are the same floating-point numbers from
+        run to run; only the few documents that can reach the top are turned into Python keys.
         """
         score = np.zeros(self.size, dtype=np.float64)
         held = np.zeros(self.size, dtype=np.int64)
-        for p in self.postings:
+        for p in self.matching:
             score[p.docs] += p.scores
             held[p.docs] += 1
         if within != self.any():
             held[~to_flags(within, self.size)] = 0
-        for p in self.common:
+        for p in self.scoring_only:
             score[p.docs] += np.where(held[p.docs] > 0, p.scores, 0.0)
+        for p in self.proximity:
+            score[p.docs] += np.where(held[p.docs] > 0, p.scores * ranking.proximity, 0.0)
         candidates = np.flatnonzero(held)
+        share = held[candidates] / max(len(self.matching), 1)
+        blended = score[candidates] * share**ranking.coordination
         if count < len(candidates):
-            # held * step + score orders by words held, then score; keep everything within rounding of the edge.
-            step = float(score[candidates].max()) + 1.0
-            combined = held[candidates] * step + score[candidates]
-            edge = np.partition(combined, len(combined) - count)[len(combined) - count]
-            candidates = candidates[combined >= edge - 1e-5]
-        keys = [(int(held[d]), round(float(score[d]), 6), int(d)) for d in candidates]
+            edge = np.partition(blended, len(blended) - count)[len(blended) - count]
+            keep = blended >= edge - 1e-5
+            candidates, blended = candidates[keep], blended[keep]
+        keys = [(0, round(float(b), 6), int(d)) for b, d in zip(blended, candidates, strict=True)]
         return best_first(keys, count, date)
 
 
@@ -259,13 +284,22 @@ class MatchCache:
         return self._lengths[key]
 
 
-def word_matches(cache: MatchCache, word_queries: list, labels: list[str]) -> WordMatches:  # type: ignore[type-arg]
-    """Find each word's documents and keep the distinctive words (all of them if every word is common)."""
-    postings = [cache.postings(q) for q in word_queries]
+def concept_matches(cache: MatchCache, parsed_concepts: list, proximity: list) -> ConceptMatches:  # type: ignore[type-arg]
+    """Find each concept's documents and sort them into distinctive and common ones.
+
+    A concept in more than half the documents (once there are enough of them) is common: it ranks but
+    does not widen the matches. When no distinctive concept is in any document, the common ones match
+    instead, so a word missing from every document never empties the list; the answer still counts the
+    missing words, so it says that no document holds them all.
+    """
+    postings = [cache.postings(c.query) for c in parsed_concepts]
+    labels = [c.label for c in parsed_concepts]
+    near = [cache.postings(q) for q in proximity]
     total = cache.live.bit_count()
+    rare = list(range(len(postings)))
     if total >= COMMON_MIN_DOCUMENTS:
         rare = [i for i, p in enumerate(postings) if p.mask.bit_count() <= COMMON_SHARE * total]
-        if rare:
-            common = [p for i, p in enumerate(postings) if i not in rare]
-            return WordMatches([labels[i] for i in rare], [postings[i] for i in rare], common, cache.size)
-    return WordMatches(list(labels), postings, [], cache.size)
+    if not rare:
+        return ConceptMatches(labels, postings, [], near, cache.size)
+    common = [p for i, p in enumerate(postings) if i not in rare]
+    return ConceptMatches([labels[i] for i in rare], [postings[i] for i in rare], common, near, cache.size)

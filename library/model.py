@@ -89,6 +89,20 @@ class Document:
         return [t.value for t in self.councils]
 
     @property
+    def practice_council_ids(self) -> list[str]:
+        """The councils that did the practice: those declared, or those inferred when none is declared.
+
+        An annual report names every member; counting each of them as a precedent would overstate the answer.
+        """
+        declared = [t.value for t in self.councils if t.source == DECLARED]
+        return declared or self.council_ids
+
+    @property
+    def lead_council_id(self) -> str | None:
+        """The lead council: the first declared council, if any."""
+        return next((t.value for t in self.councils if t.source == DECLARED), None)
+
+    @property
     def theme_ids(self) -> list[str]:
         return [t.value for t in self.themes]
 

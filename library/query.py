@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from whoosh import query as Q
 from whoosh.qparser import MultifieldParser
 
 from .analysis import text_analyzer
 from .vocab import REGIONS, Vocabularies
+from .wording import YearPhrase, is_frame_word, read_years
 
 TEXT_FIELDS = ("title", "summary", "body")
 FIELD_ALIASES = {
@@ -21,40 +23,24 @@ FIELD_ALIASES = {
     "title": "title",
     "summary": "summary",
     "body": "body",
+    "tags": "tags",
 }
 MAX_QUERY_CHARS = 500
 _OPERATOR = r"(?:AND|OR|NOT|ANDNOT|ANDMAYBE)"
 _SMALL_WORDS = {"and", "of", "on", "the", "for", "in", "to", "a"}
-# Words that frame a question rather than say what it is about: "has any council set up ...".
-QUESTION_WORDS = frozenset(
-    [
-        "has",
-        "have",
-        "had",
-        "any",
-        "anyone",
-        "anywhere",
-        "did",
-        "does",
-        "do",
-        "done",
-        "which",
-        "what",
-        "who",
-        "whom",
-        "how",
-        "where",
-        "why",
-        "there",
-        "been",
-        "ever",
-        "set",
-        "up",
-        "tried",
-        "example",
-        "examples",
-    ]
-)
+PLAIN_FIELDS = (*TEXT_FIELDS, "tags")  # a plain word also matches the labels of a document's tags
+PROXIMITY_FIELDS = TEXT_FIELDS
+PROXIMITY_SLOP = 4  # two searched words this close together (in order) count as near each other
+
+
+@dataclass
+class Concept:
+    """One thing a plain-words search asks about: a word, or a phrase the thesaurus knows, and what matches it."""
+
+    label: str  # as typed: "housing", "people fleeing war"
+    query: Q.Query
+    terms: tuple[str, ...]  # the label's analysed words
+    added: list[str] = field(default_factory=list)  # synonyms and acronym phrases searched too
 
 
 @dataclass
@@ -63,8 +49,15 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)  # plain words, for "did you mean"
     notices: list[str] = field(default_factory=list)
     is_everything: bool = False
-    word_queries: list[Q.Query] = field(default_factory=list)  # plain words: more words matched ranks first
-    word_labels: list[str] = field(default_factory=list)  # the word each of word_queries came from
+    concepts: list[Concept] = field(default_factory=list)  # plain words: what the search is about
+    dropped: list[str] = field(default_factory=list)  # words that only framed the question
+    years: YearPhrase | None = None  # years named in words ("since 2020"), taken out of the search
+    proximity: list[Q.Query] = field(default_factory=list)  # neighbouring searched words found close together
+
+    @property
+    def expanded(self) -> list[str]:
+        """Every synonym and acronym phrase the search added, in order."""
+        return list(dict.fromkeys(a for c in self.concepts for a in c.added))
 
 
 class QueryBuilder:
@@ -72,17 +65,29 @@ class QueryBuilder:
 
     def __init__(self, schema, vocab: Vocabularies) -> None:  # type: ignore[no-untyped-def]
         self.vocab = vocab
-        self.parser = MultifieldParser(list(TEXT_FIELDS), schema)
+        self.parser = MultifieldParser(list(PLAIN_FIELDS), schema)
         self.analyzer = text_analyzer()
-        self.expansions = self._acronym_expansions()
+        self.acronyms = self._acronym_phrases()
+        self.expansions = {key: [self._analysed(p) for p in phrases] for key, phrases in self.acronyms.items()}
+        self.thesaurus = vocab.synonyms.prepare(self._analysed)
 
-    def parse(self, text: str) -> ParsedQuery:
-        """Parse a query string; syntax that cannot be read is searched as plain words, with a notice."""
+    def parse(self, text: str, today: date | None = None) -> ParsedQuery:
+        """Parse a query string; syntax that cannot be read is searched as plain words, with a notice.
+
+        Years named in words ("since 2020", "in 2019", "last year", counted from `today`) are taken out
+        and returned as `years`, for the search to use as its year filter.
+        """
         notices = []
         text = " ".join(re.sub(r"(?<=\w)[?!.,;]+(?=\s|$)", "", text).split())
         if len(text) > MAX_QUERY_CHARS:
             text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
             notices.append(f"Your search was very long, so only its first {MAX_QUERY_CHARS} characters were used.")
+        text, years = read_years(text, today or date.today())
+        parsed = self._parse_text(text, notices)
+        parsed.years = years
+        return parsed
+
+    def _parse_text(self, text: str, notices: list[str]) -> ParsedQuery:
         if not text:
             return ParsedQuery(Q.Every(), [], notices, is_everything=True)
         problem = syntax_problem(text)
@@ -108,41 +113,87 @@ class QueryBuilder:
 
     def _plain(self, text: str, notices: list[str]) -> ParsedQuery:
         words = text.split()
-        topic_words = [w for w in words if w.lower() not in QUESTION_WORDS] or words
-        parts: dict[str, Q.Query] = {}  # one query per distinct analysed word ("housing houses" is one)
-        labels = []
-        for word in topic_words:
-            sub = self.parser.parse(re.sub(r"[^\w'-]", " ", word).strip() or "")
-            if sub is not Q.NullQuery and repr(sub) not in parts:
-                parts[repr(sub)] = self._expand(sub)
-                labels.append(word)
-        if not parts:
+        analysed = [tuple(self._analysed(_bare(w))) for w in words]
+        concepts: dict[tuple[str, ...], Concept] = {}  # one per distinct analysed form ("housing houses" is one)
+        dropped: list[str] = []
+        at = 0
+        while at < len(words):
+            end, added = self._synonyms_at(analysed, at)
+            terms = tuple(t for a in analysed[at:end] for t in a)
+            label = " ".join(_bare(w) for w in words[at:end])
+            if end == at + 1 and not added and (not terms or is_frame_word(label)):
+                dropped.append(label)
+            elif terms and terms not in concepts:
+                concepts[terms] = Concept(label, self._concept_query(terms, added), terms, added)
+            at = end
+        if not concepts:  # nothing but frame words ("council", "examples"): search them as typed
+            for word, terms in zip(words, analysed, strict=True):
+                if terms and terms not in concepts:
+                    concepts[terms] = Concept(_bare(word), self._concept_query(terms, []), terms)
+            dropped = []
+        if not concepts:
             notices.append("Every word in your search is too common to search for, so everything is listed.")
             return ParsedQuery(Q.Every(), [], notices, is_everything=True)
-        queries = list(parts.values())
+        found = list(concepts.values())
         # Any distinctive word matches, so a word missing from every document never empties the list;
-        # documents holding more of the words rank first (see library.matching).
-        query = queries[0] if len(queries) == 1 else Q.Or(queries)
-        return ParsedQuery(query, words, notices, word_queries=queries, word_labels=labels)
+        # library.matching ranks documents by a blend of their scores, how many words they hold and nearness.
+        query = found[0].query if len(found) == 1 else Q.Or([c.query for c in found])
+        return ParsedQuery(query, words, notices, concepts=found, dropped=dropped, proximity=self._proximity(found))
 
-    def _acronym_expansions(self) -> dict[str, list[list[str]]]:
-        """Map each theme acronym (as indexed) to the analysed words of the phrases it stands for."""
-        expansions: dict[str, list[list[str]]] = {}
+    def _synonyms_at(self, analysed: list[tuple[str, ...]], at: int) -> tuple[int, list[str]]:
+        """The longest run of words from `at` that the thesaurus or an acronym expands, and what it adds."""
+        if not analysed[at]:
+            return at + 1, []
+        longest = max(self.thesaurus.longest, 1)
+        for end in range(min(len(analysed), at + longest + 3), at, -1):
+            if not analysed[end - 1]:
+                continue
+            terms = tuple(t for a in analysed[at:end] for t in a)
+            if len(terms) > longest and end > at + 1:
+                continue
+            added = list(self.thesaurus.lookup(terms) or [])
+            if len(terms) == 1:
+                added += [p for p in self.acronyms.get(terms[0], []) if p not in added]
+            if added:
+                return end, added
+        return at + 1, []
+
+    def _concept_query(self, terms: tuple[str, ...], added: list[str]) -> Q.Query:
+        alternatives = [_in_fields(terms)] + [_in_fields(tuple(self._analysed(p))) for p in added]
+        alternatives = [a for a in alternatives if a is not None]
+        return alternatives[0] if len(alternatives) == 1 else Q.Or(alternatives)
+
+    def _proximity(self, concepts: list[Concept]) -> list[Q.Query]:
+        """Phrase queries with a little slop for each pair of neighbouring one-word concepts."""
+        pairs = []
+        for first, second in zip(concepts, concepts[1:], strict=False):
+            if len(first.terms) == 1 and len(second.terms) == 1:
+                terms = [first.terms[0], second.terms[0]]
+                pairs.append(Q.Or([Q.Phrase(f, terms, slop=PROXIMITY_SLOP) for f in PROXIMITY_FIELDS]))
+        return pairs
+
+    def _acronym_phrases(self) -> dict[str, list[str]]:
+        """Map each theme acronym (as indexed) to the phrases it stands for, as written in themes.yaml."""
+        phrases_for: dict[str, list[str]] = {}
         for theme in self.vocab.themes.values():
             phrases = [theme.label, *[s for s in theme.signals if " " in s]]
             for acronym in (s for s in theme.signals if s.isupper() and " " not in s):
+                key = self._analysed(acronym)
                 for phrase in phrases:
                     words = phrase.lower().split()
                     initials = "".join(w[0] for w in words)
                     short = "".join(w[0] for w in words if w not in _SMALL_WORDS)
-                    if acronym.lower() in (initials, short):
-                        key = self._analysed(acronym)
-                        if key and self._analysed(phrase) not in expansions.get(key[0], []):
-                            expansions.setdefault(key[0], []).append(self._analysed(phrase))
-        return expansions
+                    if key and acronym.lower() in (initials, short):
+                        known = phrases_for.setdefault(key[0], [])
+                        if all(self._analysed(p) != self._analysed(phrase) for p in known):
+                            known.append(phrase.lower())
+        return phrases_for
 
-    def _analysed(self, text: str) -> list[str]:
+    def analysed(self, text: str) -> list[str]:
+        """Text as the index's analyzer sees it: lowercased, stemmed words without stop words."""
         return [t.text for t in self.analyzer(text)]
+
+    _analysed = analysed
 
     def _expand(self, q: Q.Query) -> Q.Query:
         """Let an acronym also match the words it stands for."""
@@ -206,3 +257,17 @@ def syntax_problem(text: str) -> str | None:
 
 def _uses_syntax(text: str) -> bool:
     return bool(re.search(rf"[\"():*?\[\]]|\b{_OPERATOR}\b|(?:^|\s)[-+]\w", text))
+
+
+def _bare(word: str) -> str:
+    """A typed word without the punctuation around it."""
+    return re.sub(r"[^\w'-]", " ", word).strip(" '-") or word
+
+
+def _in_fields(terms: tuple[str, ...]) -> Q.Query | None:
+    """Analysed words as a word or phrase in every plain-search field."""
+    if not terms:
+        return None
+    if len(terms) == 1:
+        return Q.Or([Q.Term(f, terms[0]) for f in PLAIN_FIELDS])
+    return Q.Or([Q.Phrase(f, list(terms)) for f in PLAIN_FIELDS])

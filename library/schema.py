@@ -10,7 +10,7 @@ from whoosh.system import pack_uint
 
 from .analysis import index_terms, text_analyzer, word_analyzer
 from .model import Document
-from .vocab import Vocabularies
+from .vocab import COUNCIL_TYPES, Vocabularies
 
 
 class ProseField(TEXT):
@@ -45,11 +45,18 @@ def build_schema() -> Schema:
         title=ProseField(stemmed=True, stored=True, field_boost=3.0),
         summary=ProseField(stemmed=True, stored=True, field_boost=2.0),
         body=ProseField(stemmed=True, stored=True),
+        # The labels of a document's themes, councils and type, so "housing" finds every document tagged
+        # Housing whatever words its text uses; weighted like the title. Not the themes' signal words: they
+        # only suggest a theme, and a document tagged Democratic participation does not thereby mention
+        # participatory budgeting.
+        tags=ProseField(stemmed=True, field_boost=3.0),
         # Every word as written, for "did you mean". One plain field is much cheaper to write than Whoosh's
         # per-field spelling words, whose postings have no length column to look up.
         words=ProseField(stemmed=False, phrase=False),
         council=KEYWORD(stored=True, commas=True, scorable=True),
         theme=KEYWORD(stored=True, commas=True, scorable=True),
+        # The councils that did the practice (declared ones, else inferred): what the answer line counts.
+        practice=KEYWORD(commas=True),
         type=ID(stored=True),
         region=KEYWORD(stored=True, commas=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
@@ -69,13 +76,16 @@ def document_fields(doc: Document, vocab: Vocabularies, added: int = 0) -> dict[
             regions.append(council.region_id)
     meta = doc.to_dict()
     del meta["body"]
+    tags = tag_text(doc, vocab)
     fields: dict[str, object] = {
         "id": doc.id,
         "title": doc.title,
         "summary": doc.summary,
         "body": doc.body,
-        "words": f"{doc.title}\n{doc.summary}\n{doc.body}",
+        "tags": tags,
+        "words": f"{doc.title}\n{doc.summary}\n{tags}\n{doc.body}",
         "council": ",".join(doc.council_ids),
+        "practice": ",".join(doc.practice_council_ids),
         "theme": ",".join(doc.theme_ids),
         "type": doc.doc_type,
         "region": ",".join(regions),
@@ -87,6 +97,23 @@ def document_fields(doc: Document, vocab: Vocabularies, added: int = 0) -> dict[
     if doc.year:
         fields["year"] = doc.year
     return fields
+
+
+def tag_text(doc: Document, vocab: Vocabularies) -> str:
+    """The searchable words of a document's tags: theme labels, council names and places, the type's label."""
+    parts = []
+    for theme_id in doc.theme_ids:
+        theme = vocab.themes.get(theme_id)
+        if theme:
+            parts.append(theme.label)
+    for council_id in doc.practice_council_ids:
+        council = vocab.councils.get(council_id)
+        if council:
+            parts += [council.name, council.place, *council.aliases, COUNCIL_TYPES.get(council.type, "")]
+    doc_type = vocab.doc_types.get(doc.doc_type)
+    if doc_type:
+        parts.append(doc_type.label)
+    return "\n".join(p for p in parts if p)
 
 
 def schema_matches(schema: Schema) -> bool:

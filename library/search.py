@@ -5,22 +5,26 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from whoosh import query as Q
 from whoosh import sorting
 
 from . import snippets
+from .answer import Answer
 from .errors import IndexUnavailableError
 from .facets import FACET_FIELDS, DateOrder, FacetIndex, members
-from .matching import MatchCache, best_first, most_similar, word_matches
+from .matching import ConceptMatches, MatchCache, Ranking, best_first, concept_matches, most_similar
 from .model import Document
-from .query import TEXT_FIELDS, QueryBuilder
+from .query import TEXT_FIELDS, ParsedQuery, QueryBuilder
 from .schema import stored_document
 from .spelling import Speller
 from .store import IndexStore, Manifest
-from .vocab import REGIONS, Vocabularies
+from .vocab import REGIONS, Theme, Vocabularies
+from .wording import YearPhrase
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
@@ -66,6 +70,9 @@ class Hit:
     summary: str
     snippet: str
     url: str
+    lead: dict[str, str] | None = None  # the lead council, {"id", "name"}
+    lead_contact: str = ""
+    missing: list[str] = field(default_factory=list)  # the search's distinctive words this document does not hold
 
 
 @dataclass
@@ -79,26 +86,29 @@ class SearchResult:
     suggestion: str | None
     results: list[Hit]
     facets: dict[str, list[FacetValue]]
-    council_total: int = 0
+    answer: Answer = field(default_factory=lambda: Answer(0, 0))
     generation: int = 0
-    request: SearchRequest = field(default_factory=SearchRequest)
-    key_words: list[str] = field(default_factory=list)  # the distinctive words of a plain-words search
-    all_words_total: int = 0  # how many of the results hold every one of key_words
+    request: SearchRequest = field(default_factory=SearchRequest)  # as run: cleaned, with years read from words
+    years: YearPhrase | None = None  # years named in the words of the search and used as the year filter
+    corrected: bool = False  # whether these are the results for `suggestion` rather than for `query`
 
     def to_json(self) -> dict[str, object]:
         """The public JSON shape shared by the CLI and the API."""
         data = asdict(self)
-        for key in ("council_total", "generation", "request", "key_words", "all_words_total"):
+        for key in ("generation", "request", "years", "answer"):
             data.pop(key)
+        data["answer"] = self.answer.to_json()
         return data
 
 
 class Library:
     """The published index, opened once and reopened when a new generation is published."""
 
-    def __init__(self, index_root: Path, vocab: Vocabularies) -> None:
+    def __init__(self, index_root: Path, vocab: Vocabularies, today: Callable[[], date] = date.today) -> None:
         self.store = IndexStore(index_root)
         self.vocab = vocab
+        self.today = today  # what "last year" in a search counts from
+        self.ranking = Ranking()
         self._lock = threading.RLock()
         self._generation_name: str | None = None
         self._searcher = None
@@ -128,6 +138,12 @@ class Library:
             self.speller = Speller(searcher, self.vocab)
             self.manifest = self.store.manifest()
         return self._searcher
+
+    def use_ranking(self, ranking: Ranking) -> None:
+        """Rank plain-words searches with other weights from now on (the evaluation tries several)."""
+        with self._lock:
+            self.ranking = ranking
+            self._results = OrderedDict()
 
     def close(self) -> None:
         with self._lock:
@@ -184,21 +200,22 @@ class Library:
     ) -> SearchResult:  # type: ignore[no-untyped-def]
         notices: list[str] = []
         request = self._clean_filters(request, notices)
-        parsed = self.queries.parse(request.query)
+        parsed = self.queries.parse(request.query, self.today())
         notices += parsed.notices
-        words = None
+        request = self._apply_years(request, parsed.years, notices)
+        concepts = concept_matches(self.matches, parsed.concepts, parsed.proximity) if parsed.concepts else None
         if parsed.is_everything:
             text_mask = self.facets.live
-        elif parsed.word_queries:
-            words = word_matches(self.matches, parsed.word_queries, parsed.word_labels)
-            text_mask = words.any()
+        elif concepts is not None:
+            text_mask = concepts.any()
         else:
             text_mask = self.matches.matches(parsed.query)
         years = self.facets.year_range(request.year_from, request.year_to)
         selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
-        final = text_mask & years
+        filtered = years
         for mask in selections.values():
-            final &= mask
+            filtered &= mask
+        final = text_mask & filtered
         total = final.bit_count()
         per_page = max(1, min(request.per_page, MAX_PER_PAGE) if request.per_page else total)
         pages = max(1, math.ceil(total / per_page))
@@ -208,43 +225,114 @@ class Library:
                 f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
             )
             page = pages
-        hits = self._page(searcher, parsed, words, request, final, page, per_page, with_snippets) if total else []
-        facets = {}
-        for name in FACET_FIELDS:
-            base = text_mask & years
-            for other, mask in selections.items():
-                if other != name:
-                    base &= mask
-            facets[name] = self._facet_values(name, self.facets.counts(name, base), request.selected(name))
-        councils_in_results = sum(1 for mask in self.facets.values["council"].values() if mask & final)
+        hits = self._page(searcher, parsed, concepts, request, final, page, per_page, with_snippets) if total else []
+        answer = self._answer(parsed, concepts, final, filtered, total)
         suggestion = self.speller.suggest(request.query, parsed.words) if parsed.words else None
-        if total == 0 and suggestion and retry_misspelled:
-            corrected = self._search(
-                searcher, replace(request, query=suggestion), retry_misspelled=False, with_snippets=with_snippets
-            )
-            if corrected.total:
-                corrected.query, corrected.suggestion = request.query, suggestion
-                corrected.notice = " ".join(
-                    [*notices, f"Nothing matched {request.query!r}, so these are the results for {suggestion!r}."]
-                )
+        if suggestion and retry_misspelled and (total == 0 or self.speller.misspelled(answer.missing)):
+            corrected = self._search(searcher, replace(request, query=suggestion), False, with_snippets)
+            # A word that is in no document and is not English was mistyped: show what its correction finds.
+            if corrected.total and (corrected.answer.documents >= answer.documents or total == 0):
+                corrected.query, corrected.suggestion, corrected.corrected = request.query, suggestion, True
+                corrected.request = replace(corrected.request, query=request.query)
+                corrected.notice = " ".join([*notices, _corrected_notice(answer.missing, request.query, suggestion)])
                 return corrected
         return SearchResult(
             query=request.query, total=total, page=page, per_page=per_page, pages=pages,
-            notice=" ".join(notices) or None, suggestion=suggestion, results=hits, facets=facets,
-            council_total=councils_in_results, generation=self.generation, request=request,
-            key_words=words.labels if words and len(words.labels) > 1 else [],
-            all_words_total=words.all(final).bit_count() if words and len(words.labels) > 1 else total,
+            notice=" ".join(notices) or None, suggestion=suggestion, results=hits,
+            facets=self._facets(text_mask & years, selections, request), answer=answer,
+            generation=self.generation, request=request, years=parsed.years,
         )  # fmt: skip
 
+    def _apply_years(self, request: SearchRequest, years: YearPhrase | None, notices: list[str]) -> SearchRequest:
+        """Use years named in words ("since 2020") as the year filter, unless the request sets one itself."""
+        if years is None:
+            return request
+        if request.year_from is not None or request.year_to is not None:
+            notices.append(f"“{years.text}” was not searched for, and the year range you chose was kept.")
+            return request
+        notices.append(f"“{years.text}” was read as the years {years.description}, not searched for as words.")
+        return replace(request, year_from=years.year_from, year_to=years.year_to)
+
+    def _facets(self, base: int, selections: dict[str, int], request: SearchRequest) -> dict[str, list[FacetValue]]:
+        """Each facet's counts over the matches, ignoring the facet's own selection but respecting the others'."""
+        facets = {}
+        for name in FACET_FIELDS:
+            mask = base
+            for other, selected in selections.items():
+                if other != name:
+                    mask &= selected
+            facets[name] = self._facet_values(name, self.facets.counts(name, mask), request.selected(name))
+        return facets
+
+    def _answer(
+        self, parsed: ParsedQuery, concepts: ConceptMatches | None, final: int, filtered: int, total: int
+    ) -> Answer:
+        """Count what the search found honestly: documents holding every distinctive word, and who did it."""
+        expanded = parsed.expanded + ([f"the years {parsed.years.description}"] if parsed.years else [])
+        is_filtered = filtered != self.facets.live
+        if concepts is None:
+            return Answer(
+                total,
+                self._councils(final),
+                [],
+                expanded,
+                parsed.expanded,
+                parsed.dropped,
+                results=total,
+                filtered=is_filtered,
+            )
+        together = concepts.all(final)
+        return Answer(
+            documents=together.bit_count(),
+            councils=self._councils(together),
+            missing=[label for label, p in zip(concepts.labels, concepts.postings, strict=True) if not p.mask],
+            expanded=expanded,
+            synonyms=parsed.expanded,
+            dropped=parsed.dropped,
+            words=list(concepts.labels),
+            word_counts=[(p.mask & filtered).bit_count() for p in concepts.postings],
+            results=total,
+            filtered=is_filtered,
+            plain_words=True,
+        )
+
+    def close_themes(self, query: str, limit: int = 4) -> list[Theme]:
+        """Themes sharing a word (or a synonym's word) with a search, best first: a way on from a dead end.
+
+        Only shared words count: "flood" is one letter from "food", but a food theme is no answer to floods.
+        """
+        parsed = self.queries.parse(query, self.today())
+        wanted = {t for c in parsed.concepts for t in c.terms}
+        wanted |= {t for c in parsed.concepts for phrase in c.added for t in self.queries.analysed(phrase)}
+        scored = []
+        for theme in self.vocab.themes.values():
+            words = set(self.queries.analysed(" ".join([theme.label, theme.description, *theme.signals])))
+            close = len(wanted & words)
+            if close:
+                scored.append((-close, theme.label, theme))
+        return [theme for _, _, theme in sorted(scored)[:limit]]
+
+    def _councils(self, docs: int) -> int:
+        """How many councils did the practice in these documents (declared ones; inferred where none is)."""
+        return sum(1 for mask in self.facets.values["practice"].values() if mask & docs)
+
     def _page(
-        self, searcher, parsed, words, request: SearchRequest, final: int, page: int, per_page: int, with_snippets: bool
+        self,
+        searcher,
+        parsed: ParsedQuery,
+        concepts: ConceptMatches | None,
+        request: SearchRequest,
+        final: int,
+        page: int,
+        per_page: int,
+        with_snippets: bool,
     ) -> list[Hit]:  # type: ignore[no-untyped-def]
         first = per_page * (page - 1)
         count = first + per_page
         if request.sort in ("newest", "oldest") or parsed.is_everything:
             docnums = self.dates.first(final, count, oldest=request.sort == "oldest")
-        elif words is not None:
-            docnums = words.ranked(final, count, self.dates.date)
+        elif concepts is not None:
+            docnums = concepts.ranked(final, count, self.dates.date, self.ranking)
         else:
             docnums = self._scored(searcher, parsed.query, final, count)
         highlighter = None
@@ -260,7 +348,7 @@ class Library:
         for docnum in docnums[first:]:
             doc = stored_document(searcher.stored_fields(docnum))
             text = highlighter.snippet(doc.body, doc.summary) if highlighter else snippets.plain_snippet(doc.summary)
-            hits.append(self._hit(doc, text))
+            hits.append(self._hit(doc, text, concepts.missing_from(docnum) if concepts else []))
         return hits
 
     def _scored(self, searcher, query, final: int, count: int) -> list[int]:  # type: ignore[no-untyped-def]
@@ -270,12 +358,15 @@ class Library:
         keys = [(0, round(hit.score, 6), hit.docnum) for hit in iter(results)]  # iter(): len() would count all
         return best_first(keys, count, self.dates.date)
 
-    def _hit(self, doc: Document, snippet_html: str) -> Hit:
+    def _hit(self, doc: Document, snippet_html: str, missing: list[str] | None = None) -> Hit:
+        lead = doc.lead_council_id
         return Hit(
             id=doc.id, title=doc.title, type=doc.doc_type, date=doc.date.iso if doc.date else "", year=doc.year,
             councils=[{"id": c, "name": self.council_name(c)} for c in doc.council_ids],
             themes=[{"id": t, "label": self.theme_label(t)} for t in doc.theme_ids],
             summary=doc.summary, snippet=snippet_html, url=f"/doc/{doc.id}",
+            lead={"id": lead, "name": self.council_name(lead)} if lead else None,
+            lead_contact=doc.lead_contact, missing=missing or [],
         )  # fmt: skip
 
     def _clean_filters(self, request: SearchRequest, notices: list[str]) -> SearchRequest:
@@ -330,6 +421,11 @@ class Library:
         theme = self.vocab.themes.get(theme_id)
         return theme.label if theme else theme_id
 
+    def contacts(self, council_id: str) -> list[Hit]:
+        """The documents a council led that say who to contact, newest first."""
+        everything = self.export(SearchRequest(council=(council_id,), sort="newest"))
+        return [hit for hit in everything.results if hit.lead and hit.lead["id"] == council_id and hit.lead_contact]
+
     def document(self, doc_id: str) -> Document | None:
         """Return one document by id, or None."""
         with self._lock:
@@ -359,3 +455,10 @@ class Library:
                 self._hit(d, snippets.plain_snippet(d.summary))
                 for d in (stored_document(searcher.stored_fields(n)) for n in found)
             ]
+
+
+def _corrected_notice(missing: list[str], typed: str, suggestion: str) -> str:
+    if missing:
+        words = " or ".join(f"“{w}”" for w in missing)
+        return f"No document mentions {words}, so these are the results for “{suggestion}”."
+    return f"Nothing matched “{typed}”, so these are the results for “{suggestion}”."

@@ -1,14 +1,20 @@
-"""'Did you mean': corrections from the index's own words and the names of councils and themes."""
+"""'Did you mean': corrections from the index's own words and the names of councils and themes.
+
+A word is corrected only when it is neither in the index, nor a council, place or theme name, nor an
+English word (library.english): "flood", "hire" and "pothole" are never turned into other topics.
+"""
 
 from __future__ import annotations
 
 import re
 
 from .analysis import text_analyzer
+from .english import is_english_word
 from .names import tokens
 from .vocab import Vocabularies
 
 MIN_WORD = 4
+FIELDS = ("title", "summary", "body", "tags")
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -37,8 +43,12 @@ class Speller:
             for name in (council.name, council.place, *council.aliases):
                 names.update(tokens(name))
         for theme in vocab.themes.values():
-            names.update(tokens(theme.label))
+            for name in (theme.label, *theme.signals):
+                names.update(tokens(name))
+        for doc_type in vocab.doc_types.values():
+            names.update(tokens(doc_type.label))
         self.names = sorted(w for w in names if len(w) >= MIN_WORD and w.isalpha())
+        self._name_set = frozenset(self.names)
         self._corrector = searcher.corrector("words")
 
     def _known(self, word: str) -> bool:
@@ -46,9 +56,14 @@ class Speller:
         if not analysed:
             return True  # a stop word is never misspelled
         return (
-            all(any(self.reader.doc_frequency(f, term) for f in ("title", "summary", "body")) for term in analysed)
-            or word in self.names
+            all(any(self.reader.doc_frequency(f, term) for f in FIELDS) for term in analysed)
+            or word in self._name_set
+            or is_english_word(word)
         )
+
+    def misspelled(self, words: list[str]) -> bool:
+        """Whether any of these words is one the speller would correct."""
+        return any(self.correct(w) for w in words)
 
     def correct(self, word: str) -> str | None:
         """Return the closest known word, or None if the word is known or nothing is close."""
@@ -58,7 +73,8 @@ class Speller:
         candidates = set(self._corrector.suggest(lower, limit=10, maxdist=2))
         candidates.update(n for n in self.names if abs(len(n) - len(lower)) <= 2 and n[0] == lower[0])
         scored = [(edit_distance(lower, c), -self._frequency(c), c) for c in candidates]
-        scored = [s for s in scored if s[0] <= (1 if len(lower) < 6 else 2)]
+        # Only words the index holds: a suggestion must lead to results.
+        scored = [s for s in scored if s[0] <= (1 if len(lower) < 6 else 2) and s[1] < 0]
         return min(scored)[2] if scored else None
 
     def _frequency(self, word: str) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import VocabularyError
 from .names import NameIndex
+from .thesaurus import SYNONYMS_FILE, Thesaurus, load_thesaurus
 from .yamlsafe import YamlProblem, load_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -42,7 +43,7 @@ COUNCIL_TYPES = {
     "community-council": "Community council",
     "sui-generis": "Sui generis authority",
 }
-VOCABULARY_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml")
+VOCABULARY_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml", SYNONYMS_FILE)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Vocabularies:
     doc_types: dict[str, DocType]
     councils: dict[str, Council]
     folder: Path
+    synonyms: Thesaurus = field(default_factory=Thesaurus)
     council_names: NameIndex = field(init=False)
     theme_names: NameIndex = field(init=False)
 
@@ -108,12 +110,13 @@ def vocabulary_folder(corpus: Path) -> Path:
 
 
 def load_vocabularies(folder: Path) -> Vocabularies:
-    """Load and validate themes.yaml, councils.yaml and doc_types.yaml from a folder."""
+    """Load and validate themes.yaml, councils.yaml, doc_types.yaml and synonyms.yaml from a folder."""
     return Vocabularies(
         themes=_load_entries(folder / "themes.yaml", "themes", _theme),
         doc_types=_load_entries(folder / "doc_types.yaml", "doc_types", _doc_type),
         councils=_check_links(folder / "councils.yaml", _load_entries(folder / "councils.yaml", "councils", _council)),
         folder=folder,
+        synonyms=load_thesaurus(folder),
     )
 
 

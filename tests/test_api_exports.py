@@ -22,7 +22,10 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)$")
 
 def test_api_search_has_the_documented_shape_and_matches_the_page(client):
     data = client.get("/api/search?q=food&theme=food&per_page=5").get_json()
-    assert set(data) == {"query", "total", "page", "per_page", "pages", "notice", "suggestion", "results", "facets"}
+    assert set(data) == {
+        "query", "total", "page", "per_page", "pages", "notice", "suggestion", "results", "facets", "answer", "corrected"
+    }  # fmt: skip
+    assert data["answer"]["documents"] >= 1 and data["answer"]["missing"] == []
     assert data["per_page"] == 5 and len(data["results"]) <= 5 and data["total"] >= 1
     assert set(data["facets"]) == {"theme", "council", "type", "year", "region"}
     food = next(v for v in data["facets"]["theme"] if v["value"] == "food")

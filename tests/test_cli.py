@@ -102,9 +102,12 @@ def test_search_json_and_listing(run_cli, corpus_dir, index_dir):
     assert data["results"][0]["councils"] == [{"id": "plymouth", "name": "Plymouth City Council"}]
     assert {v["value"]: v["count"] for v in data["facets"]["theme"]} == {"energy": 1}
     listing = run_cli("search", "--index", str(index_dir), "--from", "2015", "commission").stdout
-    assert (
-        listing.startswith("1 documents from 1 councils for 'commission'") and "Housing commission (2016, " in listing
-    )
+    assert listing.startswith("Search: 'commission'\n1 document from 1 council mentions “commission”.")
+    assert "Housing commission (2016, " in listing and "Who to contact" not in listing
+    data = json.loads(run_cli("search", "--index", str(index_dir), "--json", "climate energy").stdout)
+    assert data["answer"] == {"documents": 0, "councils": 0, "missing": ["climate"], "expanded": [], "dropped": []}
+    listing = run_cli("search", "--index", str(index_dir), "climate energy").stdout
+    assert "No document mentions “climate”.\n1 document mentions “energy”." in listing
 
 
 def test_search_without_an_index_says_what_to_do(run_cli, tmp_path):

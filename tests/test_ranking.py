@@ -53,29 +53,37 @@ def _filter_query(request: SearchRequest) -> Q.Query:
 
 
 def _expected_order(library: Library, request: SearchRequest) -> list[str]:
-    """The ranking rule spelled out with Whoosh's searcher: most distinctive words, then score, then newest."""
+    """The ranking rule spelled out with Whoosh's searcher: (BM25F + proximity × BM25F of near pairs) × share of
+    distinctive words held ** coordination, then newest."""
     searcher = library._current()
     parsed = library.queries.parse(request.query)
+    queries = [c.query for c in parsed.concepts]
     live = searcher.doc_count()
-    word_docs = [set(searcher.docs_for_query(q)) for q in parsed.word_queries]
+    word_docs = [set(searcher.docs_for_query(q)) for q in queries]
     distinctive = [docs for docs in word_docs if len(docs) <= COMMON_SHARE * live] or word_docs
     allowed = set(searcher.docs_for_query(_filter_query(request)))
-    results = searcher.search(Q.Or(parsed.word_queries), limit=None, filter=allowed)
-    dates = library.dates
-    keyed = [
-        (sum(hit.docnum in docs for docs in distinctive), round(hit.score, 6), dates.date(hit.docnum), -hit.docnum)
-        for hit in results
-        if any(hit.docnum in docs for docs in distinctive)
-    ]
+    near: dict[int, float] = {}
+    for pair in parsed.proximity:
+        for hit in searcher.search(pair, limit=None):
+            near[hit.docnum] = near.get(hit.docnum, 0.0) + hit.score
+    ranking = library.ranking
+    keyed = []
+    for hit in searcher.search(Q.Or(queries), limit=None, filter=allowed):
+        held = sum(hit.docnum in docs for docs in distinctive)
+        if held:
+            score = (hit.score + ranking.proximity * near.get(hit.docnum, 0.0)) * (
+                held / len(distinctive)
+            ) ** ranking.coordination
+            keyed.append((round(score, 6), library.dates.date(hit.docnum), -hit.docnum))
     keyed.sort(reverse=True)
-    return [searcher.stored_fields(-key[3])["id"] for key in keyed[: request.per_page]]
+    return [searcher.stored_fields(-key[2])["id"] for key in keyed[: request.per_page]]
 
 
 def test_plain_word_rankings_match_whoosh_scores_and_the_ranking_rule(segmented):
     library, vocab = segmented
     searcher = library._current()
     assert len(searcher.reader().leaf_readers()) > 1 and searcher.reader().has_deletions()
-    queries = [q for q in bench_queries(vocab, 80) if library.queries.parse(q.query).word_queries]
+    queries = [q for q in bench_queries(vocab, 80) if library.queries.parse(q.query).concepts]
     assert len(queries) > 50 and any(q.theme or q.council or q.region or q.year_from for q in queries)
     for request in queries:
         ids = [hit.id for hit in library.search(request).results]
@@ -85,7 +93,7 @@ def test_plain_word_rankings_match_whoosh_scores_and_the_ranking_rule(segmented)
 def test_cached_word_scores_are_whoosh_scores(segmented):
     library, _ = segmented
     searcher = library._current()
-    queries = library.queries.parse("housing energy co-operative CWB community wealth").word_queries
+    queries = [c.query for c in library.queries.parse("housing energy co-operative CWB community wealth").concepts]
     assert any(isinstance(leaf, Q.Phrase) for q in queries for leaf in q.leaves())
     for query in queries:
         postings = library.matches.postings(query)

@@ -259,7 +259,10 @@ def test_related_documents_share_themes_and_exclude_themselves(bundled):
 def test_json_shape(bundled):
     library, _ = bundled
     data = library.search(SearchRequest(query="housing")).to_json()
-    assert list(data) == ["query", "total", "page", "per_page", "pages", "notice", "suggestion", "results", "facets"]
+    assert list(data) == [
+        "query", "total", "page", "per_page", "pages", "notice", "suggestion", "results", "facets", "corrected", "answer"
+    ]  # fmt: skip
+    assert list(data["answer"]) == ["documents", "councils", "missing", "expanded", "dropped"]
     assert list(data["results"][0]) == [
         "id",
         "title",
@@ -271,6 +274,9 @@ def test_json_shape(bundled):
         "summary",
         "snippet",
         "url",
+        "lead",
+        "lead_contact",
+        "missing",
     ]
     assert list(data["facets"]) == ["theme", "council", "type", "year", "region"]
     assert set(data["facets"]["theme"][0]) == {"value", "label", "count", "selected"}

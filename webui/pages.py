@@ -89,6 +89,7 @@ def council(council_id: str):  # type: ignore[no-untyped-def]
     result = lib.search(SearchRequest(council=(found.id,), sort="newest", page=page))
     return render_template(
         "council.html",
+        contacts=lib.contacts(found.id),
         page_url=lambda n: url_for("pages.council", council_id=found.id, page=n),
         council=found,
         result=result,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import Flask, current_app
 
 from library.search import FacetValue, SearchResult
+from library.vocab import Theme
 
 from .urls import has_filters, search_url, toggle_url
 
@@ -22,26 +23,18 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
 
 
 def answer_line(result: SearchResult) -> str:
-    """The precedent question's answer: '12 documents from 7 councils'."""
-    if result.total == 0:
-        return "No documents found"
-    line = plural(result.total, "document")
-    if result.council_total:
-        line += " from " + plural(result.council_total, "council")
-    return line
+    """The precedent question's answer, its first sentence: '4 documents from 3 councils mention “food”.'"""
+    return result.answer.headline()
 
 
-def all_words_line(result: SearchResult) -> str:
-    """How many results hold every distinctive word, when that is not all of them."""
-    if len(result.key_words) < 2 or result.all_words_total in (0, result.total):
-        return ""
-    words = [f"“{w}”" for w in result.key_words]
-    joined = " and ".join([", ".join(words[:-1]), words[-1]])
-    verb = "mentions" if result.all_words_total == 1 else "mention"
-    both = "both " if len(words) == 2 else "all of "
-    return f"{plural(result.all_words_total, 'of them', 'of them')} {verb} {both}{joined}.".replace(
-        "1 of them", "One of them"
-    )
+def answer_details(result: SearchResult) -> list[str]:
+    """The answer's other sentences: how many results hold only some words, or which words each holds."""
+    return result.answer.sentences()[1:]
+
+
+def close_themes(result: SearchResult) -> list[Theme]:
+    """Themes whose words are close to a search's, offered when nothing matched."""
+    return current_app.extensions["library"].close_themes(result.query)
 
 
 def text_blocks(body: str) -> list[tuple[str, str]]:
@@ -78,6 +71,11 @@ def lib_label(facet: str, value: str) -> str:
     return current_app.extensions["library"].label(facet, value)
 
 
+def selected_filters(result: SearchResult) -> list[tuple[str, FacetValue]]:
+    """Every selected facet value of a search, as (facet name, value), in facet order."""
+    return [(name, v) for name, values in result.facets.items() for v in values if v.selected]
+
+
 def split_selected(values: list[FacetValue]) -> tuple[list[FacetValue], list[FacetValue]]:
     """A facet's chosen values and the others, each in their given order."""
     chosen = [v for v in values if v.selected]
@@ -91,6 +89,7 @@ def init_app(app: Flask) -> None:
         toggle_url=toggle_url,
         has_filters=has_filters,
         split_selected=split_selected,
+        selected_filters=selected_filters,
         FACET_NAMES=FACET_NAMES,
         FACET_PLURALS=FACET_PLURALS,
         FACET_SHOWN=FACET_SHOWN,
@@ -99,8 +98,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         plural=plural,
         answer_line=answer_line,
+        answer_details=answer_details,
+        close_themes=close_themes,
         text_blocks=text_blocks,
-        all_words_line=all_words_line,
         when=when,
         long_date=long_date,
     )
