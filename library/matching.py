@@ -25,6 +25,7 @@ from whoosh.scoring import BM25FScorer
 from whoosh.util.numeric import byte_to_length
 
 from .facets import bitset
+from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 
 COMMON_SHARE = 0.5  # a word in more than this share of documents is common...
 COMMON_MIN_DOCUMENTS = 20  # ...once the library holds at least this many documents
@@ -58,12 +59,26 @@ class Postings:
 class Ranking:
     """How a plain-words search blends its evidence; chosen with the evaluation set (make eval), not by feel.
 
-    A document's score is (BM25F of the searched words + proximity × BM25F of neighbouring words found
-    close together) × (share of the distinctive words it holds) ** coordination.
+    A document's score is (BM25F of the searched words + proximity × the BM25F of each pair of neighbouring
+    searched words it holds within PROXIMITY_SLOP words of each other, in order) × (share of the distinctive
+    words it holds) ** coordination.
     """
 
     coordination: float = 1.5
     proximity: float = 1.0
+
+
+@dataclass(frozen=True)
+class NearPair:
+    """Two neighbouring one-word concepts of a search: their postings and their analysed words."""
+
+    first: Postings
+    second: Postings
+    words: tuple[str, str]
+
+
+RESCORE_WINDOW = 50  # documents at the top whose word positions are read for nearness
+NearFinder = Callable[[np.ndarray, tuple[str, str]], np.ndarray]  # (documents, words) -> whether each holds them near
 
 
 @dataclass
@@ -73,8 +88,9 @@ class ConceptMatches:
     labels: list[str]
     postings: list[Postings]
     common: list[Postings]
-    proximity: list[Postings]
     size: int
+    pairs: list[NearPair] = field(default_factory=list)
+    near: NearFinder | None = None
     # What widens the matches and counts as held when ranking: the distinctive words, or the common ones when
     # no distinctive word is in any document (so a word missing from every document never empties the list).
     matching: list[Postings] = field(default_factory=list)
@@ -107,7 +123,8 @@ class ConceptMatches:
         """The best `count` documents in `within` by the blended score; equal scores go newest first.
 
         Scores are summed word by word in a fixed order, so they are the same floating-point numbers from
-        run to run; only the few documents that can reach the top are turned into Python keys.
+        run to run. Nearness needs word positions, so it is read only for the documents that could reach the
+        top with it: a pair adds at most its two words' scores, so no other document can overtake.
         """
         score = np.zeros(self.size, dtype=np.float64)
         held = np.zeros(self.size, dtype=np.int64)
@@ -118,17 +135,65 @@ class ConceptMatches:
             held[~to_flags(within, self.size)] = 0
         for p in self.scoring_only:
             score[p.docs] += np.where(held[p.docs] > 0, p.scores, 0.0)
-        for p in self.proximity:
-            score[p.docs] += np.where(held[p.docs] > 0, p.scores * ranking.proximity, 0.0)
         candidates = np.flatnonzero(held)
-        share = held[candidates] / max(len(self.matching), 1)
-        blended = score[candidates] * share**ranking.coordination
+        factor = (held[candidates] / max(len(self.matching), 1)) ** ranking.coordination
+        base = score[candidates] * factor
+        pairs = self.pairs if ranking.proximity and self.near is not None else []
+        if pairs and len(candidates):
+            base = self._with_nearness(pairs, candidates, score[candidates], factor, count, ranking.proximity)
         if count < len(candidates):
-            edge = np.partition(blended, len(blended) - count)[len(blended) - count]
-            keep = blended >= edge - 1e-5
-            candidates, blended = candidates[keep], blended[keep]
-        keys = [(0, round(float(b), 6), int(d)) for b, d in zip(blended, candidates, strict=True)]
+            edge = np.partition(base, len(base) - count)[len(base) - count]
+            keep = base >= edge - 1e-5
+            candidates, base = candidates[keep], base[keep]
+        keys = [(0, round(float(b), 6), int(d)) for b, d in zip(base, candidates, strict=True)]
         return best_first(keys, count, date)
+
+    def _with_nearness(
+        self,
+        pairs: list[NearPair],
+        candidates: np.ndarray,
+        score: np.ndarray,
+        factor: np.ndarray,
+        count: int,
+        proximity: float,
+    ) -> np.ndarray:
+        """Blended scores, with nearness added for the best RESCORE_WINDOW documents (or `count`, if more).
+
+        Nearness needs word positions, which cost a read per document, so, as Lucene's rescorer does, only
+        the documents at the top by the other evidence are rescored. Nearness only adds, so a rescored
+        document stays above every document outside the window.
+        """
+        blended = score * factor
+        window = max(RESCORE_WINDOW, count)
+        top = np.arange(len(candidates))
+        if window < len(candidates):
+            edge = np.partition(blended, len(blended) - window)[len(blended) - window]
+            top = np.flatnonzero(blended >= edge)
+        bonus = np.zeros(len(top), dtype=np.float64)
+        for pair in pairs:
+            both = _both_scores(pair, candidates[top])
+            holds = both > 0
+            if holds.any():
+                found = self.near(candidates[top][holds], pair.words)  # type: ignore[misc]
+                bonus[holds] += np.where(found, both[holds], 0.0)
+        blended[top] = (score[top] + proximity * bonus) * factor[top]
+        return blended
+
+
+def _both_scores(pair: NearPair, docs: np.ndarray) -> np.ndarray:
+    """For each document, the sum of a pair's two word scores where it holds both words, else 0."""
+    first, in_first = _scores_of(pair.first, docs)
+    second, in_second = _scores_of(pair.second, docs)
+    return np.where(in_first & in_second, first + second, 0.0)
+
+
+def _scores_of(postings: Postings, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's score in some postings, and whether it is in them."""
+    if not len(postings.docs):
+        return np.zeros(len(docs), dtype=np.float64), np.zeros(len(docs), dtype=bool)
+    at = np.minimum(np.searchsorted(postings.docs, docs), len(postings.docs) - 1)
+    found = postings.docs[at] == docs
+    return np.where(found, postings.scores[at], 0.0), found
 
 
 def most_similar(
@@ -266,6 +331,25 @@ class MatchCache:
             matcher._next_block()
         return True
 
+    def near(self, docs: np.ndarray, words: tuple[str, str]) -> np.ndarray:
+        """Whether each document (ascending numbers) holds the second word within PROXIMITY_SLOP words after the
+        first, in any field of PROXIMITY_FIELDS: what Whoosh's Phrase(slop=PROXIMITY_SLOP) matches, read from
+        the positions of just these documents."""
+        found = np.zeros(len(docs), dtype=bool)
+        for subsearcher, offset in self.searcher.leaf_searchers():
+            reader = subsearcher.reader()
+            start, end = np.searchsorted(docs, [offset, offset + reader.doc_count_all()])
+            if start == end:
+                continue
+            local = [int(d) - offset for d in docs[start:end]]
+            for fieldname in PROXIMITY_FIELDS:
+                first = _positions(reader, fieldname, words[0], local)
+                second = _positions(reader, fieldname, words[1], local) if first else {}
+                for i, doc in enumerate(local, start=start):
+                    if not found[i] and doc in first and doc in second:
+                        found[i] = _within(first[doc], second[doc], PROXIMITY_SLOP)
+        return found
+
     def _field_lengths(self, subsearcher, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
         """Every document's length in a field of one segment, read once from Whoosh's length column."""
         key = (id(subsearcher), fieldname)
@@ -284,22 +368,48 @@ class MatchCache:
         return self._lengths[key]
 
 
-def concept_matches(cache: MatchCache, parsed_concepts: list, proximity: list) -> ConceptMatches:  # type: ignore[type-arg]
+def concept_matches(cache: MatchCache, concepts: list, pairs: list[tuple[int, int]]) -> ConceptMatches:  # type: ignore[type-arg]
     """Find each concept's documents and sort them into distinctive and common ones.
 
     A concept in more than half the documents (once there are enough of them) is common: it ranks but
     does not widen the matches. When no distinctive concept is in any document, the common ones match
     instead, so a word missing from every document never empties the list; the answer still counts the
-    missing words, so it says that no document holds them all.
+    missing words, so it says that no document holds them all. `pairs` are the indexes of neighbouring
+    one-word concepts, whose nearness in a document adds to its score.
     """
-    postings = [cache.postings(c.query) for c in parsed_concepts]
-    labels = [c.label for c in parsed_concepts]
-    near = [cache.postings(q) for q in proximity]
+    postings = [cache.postings(c.query) for c in concepts]
+    labels = [c.label for c in concepts]
+    near = [NearPair(postings[a], postings[b], (concepts[a].terms[0], concepts[b].terms[0])) for a, b in pairs]
     total = cache.live.bit_count()
     rare = list(range(len(postings)))
     if total >= COMMON_MIN_DOCUMENTS:
         rare = [i for i, p in enumerate(postings) if p.mask.bit_count() <= COMMON_SHARE * total]
     if not rare:
-        return ConceptMatches(labels, postings, [], near, cache.size)
+        return ConceptMatches(labels, postings, [], cache.size, near, cache.near)
     common = [p for i, p in enumerate(postings) if i not in rare]
-    return ConceptMatches([labels[i] for i in rare], [postings[i] for i in rare], common, near, cache.size)
+    rare_postings = [postings[i] for i in rare]
+    return ConceptMatches([labels[i] for i in rare], rare_postings, common, cache.size, near, cache.near)
+
+
+def _positions(reader, fieldname: str, word: str, docs: list[int]) -> dict[int, list[int]]:  # type: ignore[no-untyped-def]
+    """A word's positions in a field of some documents of one segment (ascending numbers), where it occurs."""
+    if (fieldname, word) not in reader:
+        return {}
+    matcher = reader.postings(fieldname, word)
+    out = {}
+    for doc in docs:
+        if not matcher.is_active():
+            break
+        if matcher.id() < doc:
+            matcher.skip_to(doc)
+            if not matcher.is_active():
+                break
+        if matcher.id() == doc:
+            out[doc] = matcher.value_as("positions")
+    return out
+
+
+def _within(first: list[int], second: list[int], slop: int) -> bool:
+    """Whether some position of the second word comes 1 to `slop` places after one of the first's."""
+    later = set(second)
+    return any(p + gap in later for p in first for gap in range(1, slop + 1))

@@ -52,7 +52,7 @@ class ParsedQuery:
     concepts: list[Concept] = field(default_factory=list)  # plain words: what the search is about
     dropped: list[str] = field(default_factory=list)  # words that only framed the question
     years: YearPhrase | None = None  # years named in words ("since 2020"), taken out of the search
-    proximity: list[Q.Query] = field(default_factory=list)  # neighbouring searched words found close together
+    near_pairs: list[tuple[int, int]] = field(default_factory=list)  # neighbouring one-word concepts (indexes)
 
     @property
     def expanded(self) -> list[str]:
@@ -138,7 +138,7 @@ class QueryBuilder:
         # Any distinctive word matches, so a word missing from every document never empties the list;
         # library.matching ranks documents by a blend of their scores, how many words they hold and nearness.
         query = found[0].query if len(found) == 1 else Q.Or([c.query for c in found])
-        return ParsedQuery(query, words, notices, concepts=found, dropped=dropped, proximity=self._proximity(found))
+        return ParsedQuery(query, words, notices, concepts=found, dropped=dropped, near_pairs=_near_pairs(found))
 
     def _synonyms_at(self, analysed: list[tuple[str, ...]], at: int) -> tuple[int, list[str]]:
         """The longest run of words from `at` that the thesaurus or an acronym expands, and what it adds."""
@@ -162,15 +162,6 @@ class QueryBuilder:
         alternatives = [_in_fields(terms)] + [_in_fields(tuple(self._analysed(p))) for p in added]
         alternatives = [a for a in alternatives if a is not None]
         return alternatives[0] if len(alternatives) == 1 else Q.Or(alternatives)
-
-    def _proximity(self, concepts: list[Concept]) -> list[Q.Query]:
-        """Phrase queries with a little slop for each pair of neighbouring one-word concepts."""
-        pairs = []
-        for first, second in zip(concepts, concepts[1:], strict=False):
-            if len(first.terms) == 1 and len(second.terms) == 1:
-                terms = [first.terms[0], second.terms[0]]
-                pairs.append(Q.Or([Q.Phrase(f, terms, slop=PROXIMITY_SLOP) for f in PROXIMITY_FIELDS]))
-        return pairs
 
     def _acronym_phrases(self) -> dict[str, list[str]]:
         """Map each theme acronym (as indexed) to the phrases it stands for, as written in themes.yaml."""
@@ -271,3 +262,8 @@ def _in_fields(terms: tuple[str, ...]) -> Q.Query | None:
     if len(terms) == 1:
         return Q.Or([Q.Term(f, terms[0]) for f in PLAIN_FIELDS])
     return Q.Or([Q.Phrase(f, list(terms)) for f in PLAIN_FIELDS])
+
+
+def _near_pairs(concepts: list[Concept]) -> list[tuple[int, int]]:
+    """Indexes of each pair of neighbouring one-word concepts, whose nearness in a document adds to its score."""
+    return [(i, i + 1) for i in range(len(concepts) - 1) if len(concepts[i].terms) == len(concepts[i + 1].terms) == 1]

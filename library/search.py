@@ -203,7 +203,7 @@ class Library:
         parsed = self.queries.parse(request.query, self.today())
         notices += parsed.notices
         request = self._apply_years(request, parsed.years, notices)
-        concepts = concept_matches(self.matches, parsed.concepts, parsed.proximity) if parsed.concepts else None
+        concepts = concept_matches(self.matches, parsed.concepts, parsed.near_pairs) if parsed.concepts else None
         if parsed.is_everything:
             text_mask = self.facets.live
         elif concepts is not None:
@@ -226,7 +226,7 @@ class Library:
             )
             page = pages
         hits = self._page(searcher, parsed, concepts, request, final, page, per_page, with_snippets) if total else []
-        answer = self._answer(parsed, concepts, final, filtered, total)
+        answer = self._answer(parsed, concepts, final, filtered, total, request)
         suggestion = self.speller.suggest(request.query, parsed.words) if parsed.words else None
         if suggestion and retry_misspelled and (total == 0 or self.speller.misspelled(answer.missing)):
             corrected = self._search(searcher, replace(request, query=suggestion), False, with_snippets)
@@ -265,7 +265,13 @@ class Library:
         return facets
 
     def _answer(
-        self, parsed: ParsedQuery, concepts: ConceptMatches | None, final: int, filtered: int, total: int
+        self,
+        parsed: ParsedQuery,
+        concepts: ConceptMatches | None,
+        final: int,
+        filtered: int,
+        total: int,
+        request: SearchRequest,
     ) -> Answer:
         """Count what the search found honestly: documents holding every distinctive word, and who did it."""
         expanded = parsed.expanded + ([f"the years {parsed.years.description}"] if parsed.years else [])
@@ -273,7 +279,7 @@ class Library:
         if concepts is None:
             return Answer(
                 total,
-                self._councils(final),
+                self._councils(final, request),
                 [],
                 expanded,
                 parsed.expanded,
@@ -284,7 +290,7 @@ class Library:
         together = concepts.all(final)
         return Answer(
             documents=together.bit_count(),
-            councils=self._councils(together),
+            councils=self._councils(together, request),
             missing=[label for label, p in zip(concepts.labels, concepts.postings, strict=True) if not p.mask],
             expanded=expanded,
             synonyms=parsed.expanded,
@@ -312,9 +318,24 @@ class Library:
                 scored.append((-close, theme.label, theme))
         return [theme for _, _, theme in sorted(scored)[:limit]]
 
-    def _councils(self, docs: int) -> int:
-        """How many councils did the practice in these documents (declared ones; inferred where none is)."""
-        return sum(1 for mask in self.facets.values["practice"].values() if mask & docs)
+    def _councils(self, docs: int, request: SearchRequest) -> int:
+        """How many councils did the practice in these documents (declared ones; inferred where none is).
+
+        With councils or regions chosen, only those councils count: a region's page counts its own councils,
+        not every member a network report in that region lists.
+        """
+        chosen, regions = set(request.council), set(request.region)
+        return sum(
+            1
+            for council_id, mask in self.facets.values["practice"].items()
+            if mask & docs
+            and (not chosen or council_id in chosen)
+            and (not regions or self._region_of(council_id) in regions)
+        )
+
+    def _region_of(self, council_id: str) -> str:
+        council = self.vocab.councils.get(council_id)
+        return council.region_id if council else ""
 
     def _page(
         self,

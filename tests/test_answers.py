@@ -12,11 +12,15 @@ from datetime import date
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import run_indexer
 from library.errors import VocabularyError
 from library.search import Library, SearchRequest
+from library.store import IndexStore
 from library.vocab import load_vocabularies
+from library.wording import read_years
 from tests.helpers import write_markdown
 
 CARDIFF_REFUGEES = "2016/cardiff-welcoming-and-helping-refugees-and-asylum-seekers"
@@ -157,6 +161,17 @@ def test_the_council_count_counts_who_did_it_not_who_is_named(corpus_dir, index_
         assert hit.lead == {"id": "stevenage", "name": "Stevenage Borough Council"}
     finally:
         library.close()
+
+
+def test_a_region_counts_the_councils_of_that_region_that_did_the_work(bundled, bundled_index, vocab):
+    result = search(bundled, "", region=("north-east",))
+    region = {c.id for c in vocab.councils.values() if c.region_id == "north-east"}
+    documents = IndexStore(bundled_index).documents().values()
+    expected = {
+        c for doc in documents for c in doc.practice_council_ids if c in region and set(doc.council_ids) & region
+    }
+    assert result.answer.councils == len(expected) and result.answer.documents == result.total
+    assert result.answer.headline() == f"{result.total} documents from {len(expected)} councils."
 
 
 # Tags are searchable.
@@ -306,3 +321,29 @@ def test_the_answer_is_in_the_api_and_its_openapi_description(client):
     schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
     assert schemas["SearchResult"]["properties"]["answer"] == {"$ref": "#/components/schemas/Answer"}
     assert set(schemas["Answer"]["required"]) == {"documents", "councils", "missing", "expanded"}
+
+
+# Years in words, for any year and any words around them.
+
+_PHRASES = [("since {a}", "{a}", None), ("from {a} to {b}", "{lo}", "{hi}"), ("in {a}", "{a}", "{a}"),
+            ("before {a}", None, "{a1m}"), ("after {a}", "{a1p}", None), ("between {a} and {b}", "{lo}", "{hi}")]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    phrase=st.sampled_from(_PHRASES),
+    a=st.integers(1801, 2199),
+    b=st.integers(1801, 2199),
+    before=st.text(alphabet="abc xyz", max_size=12),
+    after=st.text(alphabet="abc xyz", max_size=12),
+)
+def test_a_year_phrase_anywhere_in_a_search_becomes_its_range(phrase, a, b, before, after):
+    template, start, end = phrase
+    values = {"a": a, "b": b, "lo": min(a, b), "hi": max(a, b), "a1m": a - 1, "a1p": a + 1}
+    typed = template.format(**values)
+    rest, years = read_years(f"{before} {typed} {after}", date(2026, 12, 1))
+    assert years is not None and years.text == typed
+    expected = tuple(int(x.format(**values)) if x else None for x in (start, end))
+    assert (years.year_from, years.year_to) == expected
+    assert rest == " ".join(f"{before} {after}".split())
+    assert years.remove_from(f"{before} {typed} {after}") == rest

@@ -14,8 +14,12 @@ CROYDON = "2016/croydon-housing-commission"
 PAGES = {
     "home": "/",
     "search-with-facets": "/search?q=co-operative&theme=community-wealth-building&region=north-west&from=2015",
+    "search-missing-word": "/search?q=climate+change",
+    "search-question-years-synonyms": "/search?q=has+any+council+helped+people+fleeing+war+since+2015%3F",
+    "search-dead-end": "/search?q=pothole+repairs",
     "document": f"/doc/{CROYDON}",
     "council": "/council/plymouth",
+    "council-contacts": "/council/croydon",
     "theme": "/theme/food",
     "help": "/help",
     "councils": "/councils",
