@@ -7,7 +7,13 @@ councils that did the practice (not every council a text names), and says which 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .matching import ConceptMatches
+    from .query import ParsedQuery
 
 
 @dataclass
@@ -67,6 +73,39 @@ class Answer:
         if len(held) > 3:
             lines.append(f"Other words are mentioned in {_count(self.results, 'document', 'documents')} in all.")
         return lines
+
+
+def count_answer(
+    parsed: ParsedQuery,
+    concepts: ConceptMatches | None,
+    final: int,
+    filtered: int,
+    total: int,
+    is_filtered: bool,
+    councils: Callable[[int], int],
+) -> Answer:
+    """The answer for a search whose results are the bitset `final` within the filtered documents `filtered`.
+
+    `councils` counts the councils that did the practice in a bitset of documents.
+    """
+    expanded = parsed.expanded + ([f"the years {parsed.years.description}"] if parsed.years else [])
+    if concepts is None:  # a browse or a search in query syntax: every result counts
+        return Answer(total, councils(final), [], expanded, parsed.expanded, parsed.dropped, results=total,
+                      filtered=is_filtered)  # fmt: skip
+    together = concepts.all(final)
+    return Answer(
+        documents=together.bit_count(),
+        councils=councils(together),
+        missing=[label for label, p in zip(concepts.labels, concepts.postings, strict=True) if not p.mask],
+        expanded=expanded,
+        synonyms=parsed.expanded,
+        dropped=parsed.dropped,
+        words=list(concepts.labels),
+        word_counts=[(p.mask & filtered).bit_count() for p in concepts.postings],
+        results=total,
+        filtered=is_filtered,
+        plain_words=True,
+    )
 
 
 def _count(n: int, one: str, many: str) -> str:

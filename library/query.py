@@ -10,7 +10,7 @@ from whoosh import query as Q
 from whoosh.qparser import MultifieldParser
 
 from .analysis import text_analyzer
-from .vocab import REGIONS, Vocabularies
+from .vocab import REGIONS, Theme, Vocabularies
 from .wording import YearPhrase, is_frame_word, read_years
 
 TEXT_FIELDS = ("title", "summary", "body")
@@ -179,6 +179,20 @@ class QueryBuilder:
                         if all(self._analysed(p) != self._analysed(phrase) for p in known):
                             known.append(phrase.lower())
         return phrases_for
+
+    def close_themes(self, parsed: ParsedQuery, limit: int = 4) -> list[Theme]:
+        """Themes sharing a word (or a synonym's word) with a parsed search, most shared first.
+
+        Only shared words count: "flood" is one letter from "food", but a food theme is no answer to floods.
+        """
+        wanted = {t for c in parsed.concepts for t in c.terms}
+        wanted |= {t for c in parsed.concepts for phrase in c.added for t in self.analysed(phrase)}
+        scored = []
+        for theme in self.vocab.themes.values():
+            words = set(self.analysed(" ".join([theme.label, theme.description, *theme.signals])))
+            if wanted & words:
+                scored.append((-len(wanted & words), theme.label, theme))
+        return [theme for _, _, theme in sorted(scored)[:limit]]
 
     def analysed(self, text: str) -> list[str]:
         """Text as the index's analyzer sees it: lowercased, stemmed words without stop words."""

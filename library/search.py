@@ -14,7 +14,7 @@ from whoosh import query as Q
 from whoosh import sorting
 
 from . import snippets
-from .answer import Answer
+from .answer import Answer, count_answer
 from .errors import IndexUnavailableError
 from .facets import FACET_FIELDS, DateOrder, FacetIndex, members
 from .matching import ConceptMatches, MatchCache, Ranking, best_first, concept_matches, most_similar
@@ -265,58 +265,23 @@ class Library:
         return facets
 
     def _answer(
-        self,
-        parsed: ParsedQuery,
-        concepts: ConceptMatches | None,
-        final: int,
-        filtered: int,
-        total: int,
+        self, parsed: ParsedQuery, concepts: ConceptMatches | None, final: int, filtered: int, total: int,
         request: SearchRequest,
-    ) -> Answer:
+    ) -> Answer:  # fmt: skip
         """Count what the search found honestly: documents holding every distinctive word, and who did it."""
-        expanded = parsed.expanded + ([f"the years {parsed.years.description}"] if parsed.years else [])
-        is_filtered = filtered != self.facets.live
-        if concepts is None:
-            return Answer(
-                total,
-                self._councils(final, request),
-                [],
-                expanded,
-                parsed.expanded,
-                parsed.dropped,
-                results=total,
-                filtered=is_filtered,
-            )
-        together = concepts.all(final)
-        return Answer(
-            documents=together.bit_count(),
-            councils=self._councils(together, request),
-            missing=[label for label, p in zip(concepts.labels, concepts.postings, strict=True) if not p.mask],
-            expanded=expanded,
-            synonyms=parsed.expanded,
-            dropped=parsed.dropped,
-            words=list(concepts.labels),
-            word_counts=[(p.mask & filtered).bit_count() for p in concepts.postings],
-            results=total,
-            filtered=is_filtered,
-            plain_words=True,
+        return count_answer(
+            parsed,
+            concepts,
+            final,
+            filtered,
+            total,
+            filtered != self.facets.live,
+            lambda docs: self._councils(docs, request),
         )
 
     def close_themes(self, query: str, limit: int = 4) -> list[Theme]:
-        """Themes sharing a word (or a synonym's word) with a search, best first: a way on from a dead end.
-
-        Only shared words count: "flood" is one letter from "food", but a food theme is no answer to floods.
-        """
-        parsed = self.queries.parse(query, self.today())
-        wanted = {t for c in parsed.concepts for t in c.terms}
-        wanted |= {t for c in parsed.concepts for phrase in c.added for t in self.queries.analysed(phrase)}
-        scored = []
-        for theme in self.vocab.themes.values():
-            words = set(self.queries.analysed(" ".join([theme.label, theme.description, *theme.signals])))
-            close = len(wanted & words)
-            if close:
-                scored.append((-close, theme.label, theme))
-        return [theme for _, _, theme in sorted(scored)[:limit]]
+        """Themes sharing a word (or a synonym's word) with a search, best first: a way on from a dead end."""
+        return self.queries.close_themes(self.queries.parse(query, self.today()), limit)
 
     def _councils(self, docs: int, request: SearchRequest) -> int:
         """How many councils did the practice in these documents (declared ones; inferred where none is).

@@ -172,6 +172,15 @@ def test_html_that_is_all_navigation_is_refused(tmp_path):
         read(path)
 
 
+@pytest.mark.parametrize("markup", ["<![ ", "<html><body><![if x <p>text</p></body></html>"])
+def test_html_the_parser_rejects_is_refused_with_its_name(tmp_path, markup):
+    path = tmp_path / "broken.html"
+    path.write_text(markup, encoding="utf-8")
+    with pytest.raises(ParseError) as raised:
+        read(path)
+    assert "broken.html" in str(raised.value)
+
+
 def test_html_sidecar_metadata(tmp_path):
     path = tmp_path / "release.html"
     path.write_text(PRESS_RELEASE, encoding="utf-8")

@@ -39,6 +39,7 @@ MAX_HTML_BYTES = 4_000_000
 def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
     """Read a saved web page: title, date and article text, without the site's chrome."""
     from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+    from bs4.exceptions import ParserRejectedMarkup
 
     warnings: list[str] = []
     data = read_bytes(path, shown, max_bytes)
@@ -62,6 +63,9 @@ def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
         body = clean_text(re.sub(r"[ \t\xa0]+", " ", _text_with_breaks(content)))
     except RecursionError:
         raise ParseError(shown, "is HTML nested too deeply to read") from None
+    except ParserRejectedMarkup as exc:  # e.g. a declaration the parser cannot read, such as a bare "<!["
+        reason = str(exc).rsplit(":", 1)[-1].strip() or "markup it cannot read"
+        raise ParseError(shown, f"is HTML the parser refuses ({reason[:80]})") from None
     heading = body.split("\n", 1)[0].strip()
     if heading and heading in (title, _text_of(soup.find("h1"))):
         body = body[len(heading) :].strip()
