@@ -347,3 +347,31 @@ def test_a_year_phrase_anywhere_in_a_search_becomes_its_range(phrase, a, b, befo
     assert (years.year_from, years.year_to) == expected
     assert rest == " ".join(f"{before} {after}".split())
     assert years.remove_from(f"{before} {typed} {after}") == rest
+
+
+# Every failure at once: the library, the CLI and the page give the same honest answer.
+
+ISSUE_QUERIES = [
+    "climate change", "flood defences", "pothole repairs", "people fleeing war", "hire", "teaching",
+    "has any council done something on food poverty?", "who do I contact about social value",
+    "how many councils are members", "housing", "letting community groups run council buildings",
+    "housing since 2020", "food in 2019", "co-production before 2016",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", ISSUE_QUERIES)
+def test_the_cli_the_api_and_the_page_give_the_same_answer(run_cli, bundled_index, client, query):
+    from urllib.parse import urlencode
+
+    data = json.loads(run_cli("search", "--index", str(bundled_index), "--json", query).stdout)
+    api = client.get("/api/search?" + urlencode({"q": query})).get_json()
+    assert data["answer"] == api["answer"] and data["total"] == api["total"]
+    assert [h["id"] for h in data["results"]] == [h["id"] for h in api["results"]]
+    soup = page(client, "/search?" + urlencode({"q": query}))
+    headline = line(soup, "h1#answer").split(" Your search:")[0]
+    listing = run_cli("search", "--index", str(bundled_index), query).stdout.splitlines()
+    assert listing[1] == headline  # the CLI's first line after "Search: ..." is the page's headline
+    if api["answer"]["dropped"]:
+        assert line(soup, ".dropped") == "Left out as question words: " + ", ".join(api["answer"]["dropped"]) + "."
+    if api["answer"]["missing"]:
+        assert headline.startswith("No document")
