@@ -11,7 +11,7 @@ from library.errors import IndexBusyError, LibraryError
 
 from .options import corpus_option, index_option
 from .report import EXIT_BUSY, EXIT_FATAL, RunReport
-from .run import check_corpus, run_indexer
+from .run import RunInterrupted, check_corpus, run_indexer, stopped_by_signals
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,7 +42,7 @@ def index(corpus: Path, index_dir: Path, full: bool, report_file: Path | None, q
     Safe to run from cron or a systemd timer: readers keep the last published
     index until the new one is complete. Exit codes: 0 all indexed, 1 some files
     rejected (see the report), 3 fatal error (nothing changed), 4 another run is
-    in progress.
+    in progress, 130 stopped by Ctrl+C, 143 stopped by SIGTERM (nothing changed).
 
     \b
     Example:
@@ -63,7 +63,11 @@ def index(corpus: Path, index_dir: Path, full: bool, report_file: Path | None, q
             bar.update(1)
 
     try:
-        report = run_indexer(corpus, index_dir, full=full, progress=progress, on_total=on_total)
+        with stopped_by_signals():
+            report = run_indexer(corpus, index_dir, full=full, progress=progress, on_total=on_total)
+    except RunInterrupted as stop:
+        click.echo(f"coop-library index: {_stopped(stop)}", err=True)
+        sys.exit(stop.exit_code)
     except IndexBusyError as exc:
         click.echo(f"coop-library index: {exc}", err=True)
         sys.exit(EXIT_BUSY)
@@ -97,7 +101,11 @@ def check(corpus: Path, report_file: Path | None, quiet: bool) -> None:
         coop-library check --corpus corpus
     """
     try:
-        report = check_corpus(corpus)
+        with stopped_by_signals():
+            report = check_corpus(corpus)
+    except RunInterrupted as stop:
+        click.echo(f"coop-library check: stopped by {stop}.", err=True)
+        sys.exit(stop.exit_code)
     except LibraryError as exc:
         click.echo(f"coop-library check: {exc}", err=True)
         sys.exit(EXIT_FATAL)
@@ -110,6 +118,12 @@ from .search_cli import search  # noqa: E402
 
 cli.add_command(search)
 cli.add_command(serve)
+
+
+def _stopped(stop: RunInterrupted) -> str:
+    if stop.published_generation:
+        return f"stopped by {stop}, after generation {stop.published_generation} was published."
+    return f"stopped by {stop}; the unfinished generation was removed and the published index was not changed."
 
 
 def _finish(report: RunReport, report_file: Path | None, quiet: bool, verb: str = "index") -> None:

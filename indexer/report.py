@@ -11,6 +11,8 @@ EXIT_OK = 0  # every document indexed (warnings allowed)
 EXIT_REJECTED = 1  # finished, but some files were rejected or kept stale
 EXIT_FATAL = 3  # nothing changed: vocabularies invalid, index folder unusable, ...
 EXIT_BUSY = 4  # another run holds the lock; nothing changed
+EXIT_INTERRUPTED = 130  # stopped by Ctrl+C (SIGINT); nothing half-built left, lock released
+EXIT_TERMINATED = 143  # stopped by SIGTERM (systemd stopping the unit); nothing half-built left, lock released
 
 # Control characters and direction overrides, which a file name or a reason could use to rewrite a terminal line.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -45,6 +47,7 @@ class RunReport:
     failed: list[FileNote] = field(default_factory=list)
     stale: list[FileNote] = field(default_factory=list)
     warnings: list[FileNote] = field(default_factory=list)
+    repairs: list[FileNote] = field(default_factory=list)  # damage to the index folder this run found and mended
 
     @property
     def exit_code(self) -> int:
@@ -66,7 +69,8 @@ class RunReport:
 
     def problem_lines(self) -> list[str]:
         """One line per rejected file and warning, saying what was done about it."""
-        lines = [f"FAILED {n.path}: {n.reason} (skipped)" for n in self.failed]
+        lines = [f"REPAIRED {n.path}: {n.reason}" for n in self.repairs]
+        lines += [f"FAILED {n.path}: {n.reason} (skipped)" for n in self.failed]
         lines += [f"STALE {n.path}: {n.reason} (kept the last good version of {n.id!r})" for n in self.stale]
         lines += [f"WARNING {n.path}: {n.reason}" for n in self.warnings]
         return [printable(line) for line in lines]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
+import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,15 +18,60 @@ from library.readers import content_hash, file_stat, read_file
 from library.schema import document_fields, stored_document
 from library.store import IndexStore
 from library.tagging import Tagger
-from library.vocab import Vocabularies, load_vocabularies, vocabulary_folder
+from library.vocab import Vocabularies, load_vocabularies, tagging_fingerprint, vocabulary_folder
 from library.writing import open_writer
 
-from .report import EXIT_BUSY, EXIT_FATAL, EXIT_OK, EXIT_REJECTED, FileNote, RunReport
+from .report import (
+    EXIT_BUSY,
+    EXIT_FATAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_TERMINATED,
+    FileNote,
+    RunReport,
+)
 from .scan import scan_corpus
 
-__all__ = ["EXIT_BUSY", "EXIT_FATAL", "EXIT_OK", "EXIT_REJECTED", "RunReport", "check_corpus", "run_indexer"]
+__all__ = [
+    "EXIT_BUSY", "EXIT_FATAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REJECTED", "EXIT_TERMINATED",
+    "RunInterrupted", "RunReport", "check_corpus", "run_indexer", "stopped_by_signals",
+]  # fmt: skip
 
 Progress = Callable[[str], None]
+
+
+class RunInterrupted(
+    BaseException
+):  # like KeyboardInterrupt: a request to stop, which `except Exception` must not swallow
+    """The run was asked to stop by SIGINT or SIGTERM; it cleans up on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.published_generation = 0  # set when the stop came after the new generation was published
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_INTERRUPTED if self.signum == signal.SIGINT else EXIT_TERMINATED
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """Turn the first SIGINT or SIGTERM into RunInterrupted, so the run removes what it built and exits."""
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        if not stopping:  # a second signal must not cut the clean-up short
+            stopping.append(signum)
+            raise RunInterrupted(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @dataclass
@@ -50,20 +98,44 @@ def run_indexer(
     report = RunReport(corpus=str(corpus), index=str(index_root), full=full)
     store = IndexStore(index_root)
     with store.lock():
-        _run(corpus, store, vocab, report, progress, on_total)
+        _repair(store, report)
+        serving = store.current_name()
+        try:
+            _run(corpus, store, vocab, report, progress, on_total)
+        except RunInterrupted as stop:
+            if store.current_name() != serving:
+                stop.published_generation = store.current_generation()
+            raise
     report.finished = time.time()
     return report
+
+
+def _repair(store: IndexStore, report: RunReport) -> None:
+    """Mend what a dead run or a damaged folder left: CURRENT, building folders, an index short of its manifest."""
+    recovered = store.recover_current()
+    if recovered:
+        report.repairs.append(FileNote(str(store.root / "CURRENT"), recovered))
+    store.clean_up()
+    check = store.check()
+    if check is not None and not check.consistent:
+        report.full = True
+        report.repairs.append(FileNote(str(store.root), f"{check.describe()}, so this run rebuilt the index in full"))
 
 
 def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ignore[no-untyped-def]
     if not corpus.is_dir():
         raise ParseError(str(corpus), "is not a folder of documents; pass --corpus or set COOP_LIBRARY_CORPUS")
-    old = (store.manifest().documents or {}) if store else {}
+    manifest = store.manifest() if store else None
+    old = (manifest.documents or {}) if manifest else {}
     if store and old and not report.full and not store.schema_matches():
         report.full = True
         report.warnings.append(
             FileNote(str(store.root), "the index was built by an earlier version, so this run rebuilt it in full")
         )
+    fingerprint = tagging_fingerprint(vocab.folder)
+    if manifest and old and not report.full and (manifest.vocabulary or {}) != fingerprint:
+        report.full = True
+        report.warnings.append(FileNote(str(vocab.folder), _vocabulary_change(manifest.vocabulary or {}, fingerprint)))
     old_by_path = {str(entry["path"]): doc_id for doc_id, entry in old.items()}
     tagger = Tagger(vocab)
     max_bytes = int(settings.get("max_file_bytes"))  # type: ignore[call-overload]
@@ -106,7 +178,17 @@ def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ign
     if store is None:
         report.documents = len(seen)
         return
-    _apply(store, vocab, report, seen, old, old_by_path)
+    _apply(store, vocab, report, seen, old, old_by_path, fingerprint)
+
+
+def _vocabulary_change(before: dict[str, str], now: dict[str, str]) -> str:
+    """Why a run re-tags every document: which vocabulary files changed since the published generation."""
+    if not before:
+        return (
+            "the index does not record the vocabularies it was tagged with, so every document was re-read and re-tagged"
+        )
+    changed = " and ".join(name for name in now if before.get(name) != now[name])
+    return f"{changed} changed since the last run, so every document was re-read and re-tagged"
 
 
 def check_corpus(corpus: Path, progress: Progress | None = None) -> RunReport:
@@ -125,26 +207,29 @@ def _reject(report: RunReport, old_by_path: dict[str, str], shown: str, reason: 
         report.failed.append(FileNote(shown, reason))
 
 
+def folded_id(doc_id: str) -> str:
+    """An id as a reader sees it: Unicode NFC and case folded, so "Housing-Plan" and "housing-plan" are one."""
+    return unicodedata.normalize("NFC", doc_id).casefold()
+
+
 def _refuse_duplicate_ids(report: RunReport, seen: list[_Seen], old_by_path: dict[str, str]) -> None:
     by_id: dict[str, list[_Seen]] = defaultdict(list)
     for entry in seen:
-        by_id[entry.doc_id].append(entry)
-    for doc_id, entries in by_id.items():
+        by_id[folded_id(entry.doc_id)].append(entry)
+    for entries in by_id.values():
         if len(entries) < 2:
             continue
-        paths = [e.shown for e in entries]
         for entry in entries:
-            others = ", ".join(p for p in paths if p != entry.shown)
+            others = ", ".join(f"{e.shown} (id {e.doc_id!r})" for e in entries if e is not entry)
+            same = all(e.doc_id == entry.doc_id for e in entries)
+            clash = "is also used by" if same else "looks the same as the id of"
             _reject(
-                report,
-                old_by_path,
-                entry.shown,
-                f"id {doc_id!r} is also used by {others}; give each document its own id",
+                report, old_by_path, entry.shown, f"id {entry.doc_id!r} {clash} {others}; give each document its own id"
             )
             seen.remove(entry)
 
 
-def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path) -> None:  # type: ignore[no-untyped-def]
+def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path, fingerprint: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     new: dict[str, dict[str, object]] = {}
     upserts: list[Document] = []
     now = round(time.time())
@@ -171,22 +256,24 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
     if not upserts and not deletes and not report.full:
         return
 
+    if report.full:
+        stale = _last_good_versions(store, report, new, [d for d in kept if all(u.id != d for u in upserts)])
+        upserts += [_known_tags_only(doc, vocab) for doc in stale]
     builder = store.begin(full=report.full)
     try:
         writer = open_writer(builder.index, len(upserts))
         try:
-            if report.full:
-                upserts += _last_good_versions(store, [d for d in kept if all(u.id != d for u in upserts)])
             for doc in upserts:
                 add = writer.add_document if report.full else writer.update_document
                 add(**document_fields(doc, vocab, int(new.get(doc.id, {}).get("added", 0))))
             for doc_id in deletes:
                 writer.delete_by_term("id", doc_id)
+            writer.commit()
         except BaseException:
-            writer.cancel()
+            with contextlib.suppress(Exception):  # the writer may be half-closed; its folder goes below
+                writer.cancel()
             raise
-        writer.commit()
-        builder.publish(new)
+        builder.publish(new, fingerprint)
     except BaseException:
         builder.abort()
         raise
@@ -194,10 +281,23 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
     report.published = True
 
 
-def _last_good_versions(store: IndexStore, doc_ids: list[str]) -> list[Document]:
-    """Fetch stale documents from the published index, so a full rebuild keeps them."""
+def _known_tags_only(doc: Document, vocab: Vocabularies) -> Document:
+    """A stale document's last good version, without tags the vocabularies no longer hold (it cannot be re-read)."""
+    doc.councils = [t for t in doc.councils if t.value in vocab.councils]
+    doc.themes = [t for t in doc.themes if t.value in vocab.themes]
+    return doc
+
+
+def _last_good_versions(store: IndexStore, report: RunReport, new: dict, doc_ids: list[str]) -> list[Document]:  # type: ignore[type-arg]
+    """Fetch stale documents from the published index, so a full rebuild keeps them; report any it lacks."""
     if not doc_ids:
         return []
     _, ix = store.open()
     with ix.searcher() as searcher:
-        return [stored_document(fields) for d in doc_ids if (fields := searcher.document(id=d))]
+        found = {d: stored_document(fields) for d in doc_ids if (fields := searcher.document(id=d))}
+    for note in [n for n in report.stale if n.id in doc_ids and n.id not in found]:
+        new.pop(note.id, None)
+        report.stale.remove(note)
+        report.failed.append(FileNote(note.path, f"{note.reason}; its last good version was missing from the index"))
+    report.documents = len(new)
+    return list(found.values())

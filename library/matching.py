@@ -13,6 +13,7 @@ tree of union matchers for every search.
 from __future__ import annotations
 
 import heapq
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -228,6 +229,14 @@ def best_first(keys: list[tuple[int, float, int]], count: int, date: Callable[[i
     return [key[2] for key in candidates[:count]]
 
 
+def only_words(q: Q.Query) -> bool:
+    """Whether a query is words alone, or a tree of ORs of words: what the cached per-word scores can rank."""
+    leaves = [leaf for leaf, _ in _leaves(q)]
+    return any(isinstance(leaf, Q.Term) for leaf in leaves) and all(
+        isinstance(leaf, Q.Term) or leaf is Q.NullQuery for leaf in leaves
+    )
+
+
 def _leaves(q: Q.Query, boost: float = 1.0) -> Iterator[tuple[Q.Query, float]]:
     """The scoring leaves of an Or tree with their combined boosts (an Or scores the sum of its parts)."""
     if isinstance(q, Q.Or) and q.scale is None:
@@ -249,6 +258,7 @@ class MatchCache:
         self._held = 0
         self._live_flags = to_flags(live, size)
         self._lengths: dict[tuple[int, str], np.ndarray] = {}  # (segment, field) -> every document's length
+        self._lock = threading.Lock()
 
     def matches(self, query) -> int:  # type: ignore[no-untyped-def]
         """Bitset of the live documents a query matches."""
@@ -259,6 +269,10 @@ class MatchCache:
         return self._cached(("scored", repr(query)), lambda: self._scored(query))  # type: ignore[return-value]
 
     def _cached(self, key: tuple[str, str], compute: Callable[[], object]) -> object:
+        with self._lock:  # the cache's searcher is one thread's at a time; computing a word takes milliseconds
+            return self._cached_locked(key, compute)
+
+    def _cached_locked(self, key: tuple[str, str], compute: Callable[[], object]) -> object:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
@@ -335,6 +349,10 @@ class MatchCache:
         """Whether each document (ascending numbers) holds the second word within PROXIMITY_SLOP words after the
         first, in any field of PROXIMITY_FIELDS: what Whoosh's Phrase(slop=PROXIMITY_SLOP) matches, read from
         the positions of just these documents."""
+        with self._lock:
+            return self._near(docs, words)
+
+    def _near(self, docs: np.ndarray, words: tuple[str, str]) -> np.ndarray:
         found = np.zeros(len(docs), dtype=bool)
         for subsearcher, offset in self.searcher.leaf_searchers():
             reader = subsearcher.reader()

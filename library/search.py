@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from whoosh import collectors, sorting
 from whoosh import query as Q
-from whoosh import sorting
 
 from . import snippets
 from .answer import Answer, count_answer
+from .bounds import bound_expansions
 from .errors import IndexUnavailableError
-from .facets import FACET_FIELDS, DateOrder, FacetIndex, members
-from .matching import ConceptMatches, MatchCache, Ranking, best_first, concept_matches, most_similar
+from .facets import FACET_FIELDS, DateOrder, FacetIndex, bitset, members
+from .generation import Generation
+from .matching import (
+    ConceptMatches,
+    MatchCache,
+    Ranking,
+    best_first,
+    concept_matches,
+    most_similar,
+    only_words,
+    to_flags,
+)
 from .model import Document
 from .query import TEXT_FIELDS, ParsedQuery, QueryBuilder
 from .schema import stored_document
@@ -27,8 +39,8 @@ from .vocab import REGIONS, Theme, Vocabularies
 from .wording import YearPhrase
 
 SORTS = ("relevance", "newest", "oldest")
+SYNTAX_SECONDS = 1.0  # the longest a search in query syntax may run before it stops with what it has
 MAX_PER_PAGE = 100
-RESULT_CACHE_SIZE = 512  # searches whose results are kept per generation (a result is ~50 KB)
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,28 @@ class SearchRequest:
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return () if facet == "year" else getattr(self, facet)
+
+
+class _Deadline(collectors.WrappingCollector):  # type: ignore[misc]
+    """Stop collecting at a moment on the monotonic clock, checked before each match (no timer thread, no signal)."""
+
+    def __init__(self, child: collectors.Collector, deadline: float) -> None:
+        super().__init__(child)
+        self.deadline = deadline
+
+    def collect_matches(self) -> None:
+        for sub_docnum in self.matches():
+            if time.monotonic() > self.deadline:
+                raise collectors.TimeLimit
+            self.collect(sub_docnum)
+
+
+@dataclass(frozen=True)
+class SyntaxMatches:
+    """What a query in search syntax matched: a bitset, and Whoosh's score for each document."""
+
+    mask: int
+    scores: dict[int, float]
 
 
 @dataclass(slots=True)
@@ -104,59 +138,114 @@ class SearchResult:
 class Library:
     """The published index, opened once and reopened when a new generation is published."""
 
-    def __init__(self, index_root: Path, vocab: Vocabularies, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self, index_root: Path, vocab: Vocabularies, today: Callable[[], date] = date.today,
+        syntax_seconds: float = SYNTAX_SECONDS,
+    ) -> None:  # fmt: skip
         self.store = IndexStore(index_root)
+        self.syntax_seconds = syntax_seconds  # the time budget of a search in query syntax
         self.vocab = vocab
         self.today = today  # what "last year" in a search counts from
         self.ranking = Ranking()
-        self._lock = threading.RLock()
-        self._generation_name: str | None = None
-        self._searcher = None
-        self._retired: list = []
+        self._lock = threading.Lock()  # held only to swap generations and count their users, never for a search
+        self._generation: Generation | None = None
+        self._active = threading.local()  # the generation this thread's search runs on
 
-    def _current(self):  # type: ignore[no-untyped-def]
-        name = self.store.current_name()
+    @contextmanager
+    def _using(self) -> Iterator[Generation]:
+        """Run on the published generation (the one this thread is already on, inside a search)."""
+        outer = getattr(self._active, "generation", None)
+        generation = self._enter(outer)
+        self._active.generation = generation
+        try:
+            yield generation
+        finally:
+            self._active.generation = outer
+            self._leave(generation)
+
+    def _enter(self, outer: Generation | None) -> Generation:
+        name = outer.name if outer is not None else self.store.current_name()
         if name is None:
             raise IndexUnavailableError(
                 f"no index has been published in {self.store.root} yet; run 'coop-library index' first"
             )
-        if name != self._generation_name:
-            generation, ix = self.store.open()
-            searcher = ix.searcher()
-            if self._searcher is not None:
-                self._retired.append(self._searcher)
-                while len(self._retired) > 2:
-                    self._retired.pop(0).close()
-            self._searcher = searcher
-            self._generation_name = name
-            self.generation = generation
-            self.facets = FacetIndex(searcher)
-            self.matches = MatchCache(searcher, self.facets.live, self.facets.size)
-            self._results: OrderedDict[SearchRequest, SearchResult] = OrderedDict()
-            self.dates = DateOrder(searcher, self.facets.live, self.facets.size)
-            self.queries = QueryBuilder(ix.schema, self.vocab)
-            self.speller = Speller(searcher, self.vocab)
-            self.manifest = self.store.manifest()
-        return self._searcher
+        with self._lock:
+            generation = outer or self._generation
+            if generation is None or generation.name != name:
+                fresh = Generation(name, self.store, self.vocab)  # built once; other threads wait only for this
+                if self._generation is not None:
+                    self._retire(self._generation)
+                self._generation = generation = fresh
+            generation.users += 1
+            return generation
+
+    def _leave(self, generation: Generation) -> None:
+        with self._lock:
+            generation.users -= 1
+            if generation.retired and generation.users == 0:
+                generation.close()
+
+    def _retire(self, generation: Generation) -> None:
+        generation.retired = True
+        if generation.users == 0:
+            generation.close()
+
+    @property
+    def _now(self) -> Generation:
+        """The generation this thread is searching, or the published one."""
+        active = getattr(self._active, "generation", None)
+        if active is not None:
+            return active
+        with self._using() as generation:
+            return generation
+
+    def _current(self):  # type: ignore[no-untyped-def]
+        """This thread's searcher of the published generation."""
+        return self._now.searcher()
+
+    @property
+    def generation(self) -> int:
+        return self._now.number
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._now.manifest
+
+    @property
+    def facets(self) -> FacetIndex:
+        return self._now.facets
+
+    @property
+    def dates(self) -> DateOrder:
+        return self._now.dates
+
+    @property
+    def matches(self) -> MatchCache:
+        return self._now.matches
+
+    @property
+    def queries(self) -> QueryBuilder:
+        return self._now.queries
+
+    @property
+    def speller(self) -> Speller:
+        return self._now.speller
 
     def use_ranking(self, ranking: Ranking) -> None:
         """Rank plain-words searches with other weights from now on (the evaluation tries several)."""
-        with self._lock:
-            self.ranking = ranking
-            self._results = OrderedDict()
+        self.ranking = ranking
+        self._now.results.clear()
 
     def close(self) -> None:
         with self._lock:
-            for searcher in [*self._retired, self._searcher]:
-                if searcher is not None:
-                    searcher.close()
-            self._retired, self._searcher, self._generation_name = [], None, None
+            if self._generation is not None:
+                self._retire(self._generation)
+            self._generation = None
 
     def status(self) -> Manifest:
         """The published generation's manifest: number, time and documents."""
-        with self._lock:
-            self._current()
-            return self.manifest
+        with self._using() as generation:
+            return generation.manifest
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search with facet counts, snippets and a spelling suggestion.
@@ -164,28 +253,22 @@ class Library:
         Results are cached per generation, so a repeated search (a popular query, the back button, the
         home page's overview) costs nothing; treat a returned result as read-only.
         """
-        with self._lock:
-            searcher = self._current()
-            result = self._results.get(request)
+        with self._using() as generation:
+            result = generation.results.get(request)
             if result is None:
-                result = self._search(searcher, request)
-                self._results[request] = result
-                if len(self._results) > RESULT_CACHE_SIZE:
-                    self._results.popitem(last=False)
-            else:
-                self._results.move_to_end(request)
+                result = self._search(generation.searcher(), request)
+                generation.results.put(request, result)
             return result
 
     def export(self, request: SearchRequest) -> SearchResult:
         """Run a search and return every result on one page, without snippets, for exports."""
-        with self._lock:
-            searcher = self._current()
-            return self._search(searcher, replace(request, page=1, per_page=0), with_snippets=False)
+        with self._using() as generation:
+            return self._search(generation.searcher(), replace(request, page=1, per_page=0), with_snippets=False)
 
     def recently_added(self, limit: int = 5) -> list[Hit]:
         """The documents most recently added to the library, newest document first among equals."""
-        with self._lock:
-            searcher = self._current()
+        with self._using() as generation:
+            searcher = generation.searcher()
             order = sorting.MultiFacet(
                 [sorting.FieldFacet("added", reverse=True), sorting.FieldFacet("date_sort", reverse=True)]
             )
@@ -199,17 +282,23 @@ class Library:
         self, searcher, request: SearchRequest, retry_misspelled: bool = True, with_snippets: bool = True
     ) -> SearchResult:  # type: ignore[no-untyped-def]
         notices: list[str] = []
+        syntax: SyntaxMatches | None = None
         request = self._clean_filters(request, notices)
         parsed = self.queries.parse(request.query, self.today())
         notices += parsed.notices
         request = self._apply_years(request, parsed.years, notices)
         concepts = concept_matches(self.matches, parsed.concepts, parsed.near_pairs) if parsed.concepts else None
+        if concepts is None and not parsed.is_everything:  # query syntax: bound what wildcards and ranges cost
+            parsed = replace(parsed, query=bound_expansions(parsed.query, searcher.reader(), notices))
         if parsed.is_everything:
             text_mask = self.facets.live
         elif concepts is not None:
             text_mask = concepts.any()
+        elif only_words(parsed.query):  # wildcards become words, so most searches in syntax take the fast path
+            text_mask = self.matches.postings(parsed.query).mask
         else:
-            text_mask = self.matches.matches(parsed.query)
+            syntax = self._syntax_matches(searcher, parsed.query, notices)
+            text_mask = syntax.mask
         years = self.facets.year_range(request.year_from, request.year_to)
         selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
         filtered = years
@@ -225,7 +314,11 @@ class Library:
                 f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
             )
             page = pages
-        hits = self._page(searcher, parsed, concepts, request, final, page, per_page, with_snippets) if total else []
+        hits = (
+            self._page(searcher, parsed, concepts, request, final, page, per_page, with_snippets, syntax)
+            if total
+            else []
+        )
         answer = self._answer(parsed, concepts, final, filtered, total, request)
         suggestion = self.speller.suggest(request.query, parsed.words) if parsed.words else None
         if suggestion and retry_misspelled and (total == 0 or self.speller.misspelled(answer.missing)):
@@ -312,6 +405,7 @@ class Library:
         page: int,
         per_page: int,
         with_snippets: bool,
+        syntax: SyntaxMatches | None = None,
     ) -> list[Hit]:  # type: ignore[no-untyped-def]
         first = per_page * (page - 1)
         count = first + per_page
@@ -319,6 +413,10 @@ class Library:
             docnums = self.dates.first(final, count, oldest=request.sort == "oldest")
         elif concepts is not None:
             docnums = concepts.ranked(final, count, self.dates.date, self.ranking)
+        elif syntax is not None:
+            allowed = to_flags(final, self.facets.size)
+            keys = [(0, round(score, 6), doc) for doc, score in syntax.scores.items() if allowed[doc]]
+            docnums = best_first(keys, count, self.dates.date)
         else:
             docnums = self._scored(searcher, parsed.query, final, count)
         highlighter = None
@@ -337,8 +435,33 @@ class Library:
             hits.append(self._hit(doc, text, concepts.missing_from(docnum) if concepts else []))
         return hits
 
+    def _syntax_matches(self, searcher, query, notices: list[str]) -> SyntaxMatches:  # type: ignore[no-untyped-def]
+        """Every document a query in search syntax matches, with Whoosh's score, within the time budget.
+
+        A search that runs out of time ends with what it found by then and says so, and frees its worker.
+        """
+        found = collectors.UnlimitedCollector()
+        timed = _Deadline(found, time.monotonic() + self.syntax_seconds)
+        try:
+            searcher.search_with_collector(query, timed)
+        except collectors.TimeLimit:
+            notices.append(
+                f"This search took longer than {self.syntax_seconds:g} seconds, so it stopped early and shows what it "
+                "had found by then; fewer or longer words, or fewer wildcards, will find everything."
+            )
+        scores = {hit.docnum: hit.score for hit in found.results()}
+        return SyntaxMatches(bitset(scores, self.facets.size) & self.facets.live, scores)
+
     def _scored(self, searcher, query, final: int, count: int) -> list[int]:  # type: ignore[no-untyped-def]
         """The best `count` documents of `final` for a query written in search syntax, scored by Whoosh."""
+        if only_words(query):  # the cached per-word scores are Whoosh's own, summed as its Or sums them
+            postings = self.matches.postings(query)
+            flags = to_flags(final, self.facets.size)[postings.docs]
+            keys = [
+                (0, round(float(score), 6), int(doc))
+                for doc, score in zip(postings.docs[flags], postings.scores[flags], strict=True)
+            ]
+            return best_first(keys, count, self.dates.date)
         allowed = None if final == self.matches.matches(query) else set(members(final))
         results = searcher.search(query, limit=count, filter=allowed)
         keys = [(0, round(hit.score, 6), hit.docnum) for hit in iter(results)]  # iter(): len() would count all
@@ -414,14 +537,14 @@ class Library:
 
     def document(self, doc_id: str) -> Document | None:
         """Return one document by id, or None."""
-        with self._lock:
-            fields = self._current().document(id=doc_id)
+        with self._using() as generation:
+            fields = generation.searcher().document(id=doc_id)
             return stored_document(fields) if fields else None
 
     def related(self, doc_id: str, limit: int = 5) -> list[Hit]:
         """Documents sharing themes, councils and distinctive words with this one, itself excluded."""
-        with self._lock:
-            searcher = self._current()
+        with self._using() as generation:
+            searcher = generation.searcher()
             docnum = searcher.document_number(id=doc_id)
             if docnum is None:
                 return []

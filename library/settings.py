@@ -26,6 +26,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("keep_generations", 3, "How many published index generations to keep on disk."),
     Setting("host", "127.0.0.1", "Address the web server listens on."),
     Setting("port", 5000, "Port the web server listens on."),
+    Setting(
+        "base_url",
+        "http://127.0.0.1:5000",
+        "Address the site is published at, such as https://library.example.org: every absolute link (feeds, "
+        "citations, CSV, API) starts with it, and requests for any other host get a 400.",
+    ),
+    Setting(
+        "allowed_hosts",
+        "",
+        "More host names the site answers to besides the base URL's, comma-separated, such as "
+        "www.library.example.org; a name starting with a dot also allows its subdomains.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -7,6 +7,7 @@ English word (library.english): "flood", "hire" and "pothole" are never turned i
 from __future__ import annotations
 
 import re
+import threading
 
 from .analysis import text_analyzer
 from .english import is_english_word
@@ -50,6 +51,7 @@ class Speller:
         self.names = sorted(w for w in names if len(w) >= MIN_WORD and w.isalpha())
         self._name_set = frozenset(self.names)
         self._corrector = searcher.corrector("words")
+        self._lock = threading.RLock()  # its searcher is one thread's at a time
 
     def _known(self, word: str) -> bool:
         analysed = [t.text for t in self.analyzer(word)]
@@ -63,10 +65,15 @@ class Speller:
 
     def misspelled(self, words: list[str]) -> bool:
         """Whether any of these words is one the speller would correct."""
-        return any(self.correct(w) for w in words)
+        with self._lock:
+            return any(self.correct(w) for w in words)
 
     def correct(self, word: str) -> str | None:
         """Return the closest known word, or None if the word is known or nothing is close."""
+        with self._lock:
+            return self._correct(word)
+
+    def _correct(self, word: str) -> str | None:
         lower = word.lower()
         if len(lower) < MIN_WORD or not lower.isalpha() or self._known(lower):
             return None
@@ -82,6 +89,10 @@ class Speller:
 
     def suggest(self, text: str, words: list[str]) -> str | None:
         """Return the query with misspelled words corrected, or None."""
+        with self._lock:
+            return self._suggest(text, words)
+
+    def _suggest(self, text: str, words: list[str]) -> str | None:
         suggestion = text
         changed = False
         for word in dict.fromkeys(words):

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,13 +28,72 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from . import settings
-from .errors import IndexBusyError, IndexUnavailableError
+from .errors import IndexBusyError, IndexUnavailableError, LibraryError
 from .model import Document
 from .schema import build_schema, schema_matches, stored_document
 
 _GEN = re.compile(r"^gen-(\d{6,})$")
 _BUILDING = re.compile(r"^building-(\d{6,})-")
 MANIFEST = "manifest.json"
+_HELD_LOCKS: set[int] = set()  # descriptors of indexer locks this process holds
+
+
+def _drop_held_locks_in_child() -> None:
+    """Close a forked child's copies of the lock: the lock must end with the run, not with its last child."""
+    for fd in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # closing, never LOCK_UN, which would release the parent's lock too
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_held_locks_in_child)
+
+
+class IndexIncompleteError(LibraryError):
+    """A new generation does not hold exactly the documents its manifest lists."""
+
+
+@dataclass
+class IndexCheck:
+    """How a generation's index compares with its manifest."""
+
+    generation: int
+    indexed: int  # documents the index holds
+    listed: int  # documents the manifest lists
+    missing: list[str]  # listed by the manifest, absent from the index
+    unlisted: list[str]  # in the index, not listed by the manifest
+
+    @property
+    def consistent(self) -> bool:
+        return self.indexed == self.listed and not self.missing and not self.unlisted
+
+    def describe(self) -> str:
+        """Say what differs, with a few ids as examples."""
+        parts = [f"generation {self.generation} holds {self.indexed} documents and its manifest lists {self.listed}"]
+        if self.missing:
+            parts.append(f"{len(self.missing)} listed but not indexed (e.g. {', '.join(self.missing[:3])})")
+        if self.unlisted:
+            parts.append(f"{len(self.unlisted)} indexed but not listed (e.g. {', '.join(self.unlisted[:3])})")
+        return "; ".join(parts)
+
+
+def indexed_ids(ix: whoosh_index.Index) -> list[str]:
+    """Return the id of every live document in an index, once per document (so duplicates show)."""
+    ids: list[str] = []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            words = leaf.lexicon("id")
+            if leaf.has_deletions():  # a deleted document's id stays in the lexicon until a merge
+                words = [w for w in words if leaf.postings("id", w).is_active()]
+            ids += [w.decode("utf-8") for w in words]
+    return ids
+
+
+def compare(generation: int, ix: whoosh_index.Index, listed: set[str]) -> IndexCheck:
+    """Compare the documents an index holds with the ids its manifest lists."""
+    ids = indexed_ids(ix)
+    held = set(ids)
+    return IndexCheck(generation, len(ids), len(listed), sorted(listed - held), sorted(held - listed))
 
 
 @dataclass
@@ -43,14 +103,22 @@ class Manifest:
     generation: int = 0
     created: float = 0.0
     documents: dict[str, dict[str, object]] | None = None
+    vocabulary: dict[str, str] | None = None  # the tagging vocabularies' fingerprints the documents were tagged with
 
     def to_json(self) -> str:
-        return json.dumps({"generation": self.generation, "created": self.created, "documents": self.documents or {}})
+        return json.dumps(
+            {"generation": self.generation, "created": self.created, "documents": self.documents or {},
+             "vocabulary": self.vocabulary or {}}
+        )  # fmt: skip
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
-        return cls(int(data["generation"]), float(data["created"]), dict(data["documents"]))
+        vocabulary = data.get("vocabulary")
+        return cls(
+            int(data["generation"]), float(data["created"]), dict(data["documents"]),
+            dict(vocabulary) if isinstance(vocabulary, dict) else None,
+        )  # fmt: skip
 
 
 class IndexStore:
@@ -107,6 +175,39 @@ class IndexStore:
         except (IndexUnavailableError, FileNotFoundError):
             return Manifest(documents={})
 
+    def check(self) -> IndexCheck | None:
+        """Compare the published index with its manifest (count and ids); None if nothing is published."""
+        try:
+            generation, ix = self.open()
+        except IndexUnavailableError:
+            return None
+        try:  # the manifest of the generation just opened, even if CURRENT has moved on since
+            text = (self.root / f"gen-{generation:06d}" / MANIFEST).read_text(encoding="utf-8")
+            listed = set(Manifest.from_json(text).documents or {})
+        except FileNotFoundError:
+            listed = set()
+        return compare(generation, ix, listed)
+
+    def recover_current(self) -> str | None:
+        """Point a missing, garbled or dangling CURRENT at the newest complete generation; say what was done.
+
+        Call with the lock held. Nothing is deleted: without this, a damaged CURRENT made the next run
+        delete every kept generation and start again at generation 1.
+        """
+        pointer = self.root / "CURRENT"
+        try:
+            written = pointer.read_text(encoding="ascii", errors="replace").strip()
+        except (FileNotFoundError, NotADirectoryError):
+            written = None
+        if written is not None and _GEN.match(written) and _complete(self.root / written, counted=False):
+            return None  # a generation short of its manifest is check()'s to report: the run rebuilds it
+        for number in sorted(self._numbers(_GEN), reverse=True):
+            name = f"gen-{number:06d}"
+            if _complete(self.root / name):
+                _point_current_at(self.root, name)
+                return f"{_damage(written, self.root)}; pointed it at {name}, the newest complete generation"
+        return None
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the indexer lock; the kernel frees it if the process dies."""
@@ -126,8 +227,10 @@ class IndexStore:
             handle.truncate()
             handle.write(str(os.getpid()))
             handle.flush()
+            _HELD_LOCKS.add(handle.fileno())
             yield
         finally:
+            _HELD_LOCKS.discard(handle.fileno())
             handle.close()
 
     def begin(self, full: bool) -> Builder:
@@ -154,17 +257,20 @@ class IndexStore:
         return Builder(self, number, path, ix)
 
     def clean_up(self) -> None:
-        """Remove dead builds, unpublished generations and all but the newest published ones."""
+        """Remove dead builds, unpublished generations and all but the newest published ones.
+
+        Call with the lock held: then every building folder is a dead run's. Generations are only
+        removed while CURRENT names one, so a damaged CURRENT never costs the kept generations.
+        """
         if not self.root.is_dir():
             return
-        current = self.current_generation()
+        current = self.current_generation() if self.current_name() and self.current_path().is_dir() else 0
         keep = max(1, int(settings.get("keep_generations")))  # type: ignore[call-overload]
         published = sorted(n for n in self._numbers(_GEN) if n <= current)
         for item in self.root.iterdir():
             gen, building = _GEN.match(item.name), _BUILDING.match(item.name)
-            stale_build = building and not _alive(item.name)
-            old_gen = gen and (int(gen.group(1)) > current or int(gen.group(1)) not in published[-keep:])
-            if stale_build or old_gen:
+            old_gen = current and gen and (int(gen.group(1)) > current or int(gen.group(1)) not in published[-keep:])
+            if building or old_gen:
                 shutil.rmtree(item, ignore_errors=True)
         for item in self.root.glob("CURRENT.*"):
             item.unlink(missing_ok=True)
@@ -175,17 +281,42 @@ class IndexStore:
         return [int(m.group(1)) for m in (pattern.match(p.name) for p in self.root.iterdir()) if m]
 
 
-def _alive(building_name: str) -> bool:
-    pid = int(building_name.rsplit("-", 1)[1])
-    if pid == os.getpid():
-        return False
+def _complete(path: Path, counted: bool = True) -> bool:
+    """Whether a generation folder holds a manifest that reads and an index that opens (with as many documents)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        manifest = Manifest.from_json((path / MANIFEST).read_text(encoding="utf-8"))
+        with whoosh_index.open_dir(str(path)).reader() as reader:
+            return not counted or reader.doc_count() == len(manifest.documents or {})
+    except (OSError, ValueError, KeyError, TypeError, whoosh_index.EmptyIndexError):
         return False
-    except PermissionError:
-        return True
-    return True
+
+
+def _damage(written: str | None, root: Path) -> str:
+    if written is None:
+        return f"{root / 'CURRENT'} was missing"
+    if not _GEN.match(written):
+        return f"{root / 'CURRENT'} held {written[:40]!r}, which names no generation"
+    return f"{root / 'CURRENT'} named {written}, which is missing or incomplete"
+
+
+def _point_current_at(root: Path, name: str) -> None:
+    """Replace CURRENT atomically with a pointer to generation folder `name`."""
+    pointer = root / f"CURRENT.{os.getpid()}"
+    pointer.write_text(name + "\n", encoding="ascii")
+    _fsync(pointer)
+    os.replace(pointer, root / "CURRENT")
+    _fsync(root)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, so a stopped run has published all or nothing."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass
@@ -197,22 +328,29 @@ class Builder:
     path: Path
     index: whoosh_index.Index
 
-    def publish(self, documents: dict[str, dict[str, object]]) -> Path:
-        """Write the manifest, make the generation durable, then point CURRENT at it."""
-        manifest = Manifest(self.number, time.time(), documents)
+    def publish(self, documents: dict[str, dict[str, object]], vocabulary: dict[str, str] | None = None) -> Path:
+        """Check the generation holds exactly `documents`, write the manifest, make it durable, point CURRENT at it."""
+        self.verify(set(documents))
+        manifest = Manifest(self.number, time.time(), documents, vocabulary)
         (self.path / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         for item in self.path.iterdir():
             _fsync(item)
         _fsync(self.path)
         final = self.store.root / f"gen-{self.number:06d}"
-        os.rename(self.path, final)
-        pointer = self.store.root / f"CURRENT.{os.getpid()}"
-        pointer.write_text(final.name + "\n", encoding="ascii")
-        _fsync(pointer)
-        os.replace(pointer, self.store.root / "CURRENT")
-        _fsync(self.store.root)
+        with _signals_held():
+            os.rename(self.path, final)
+            _point_current_at(self.store.root, final.name)
         self.store.clean_up()
         return final
+
+    def verify(self, listed: set[str]) -> None:
+        """Raise IndexIncompleteError unless the new index holds each listed document once and nothing else."""
+        check = compare(self.number, whoosh_index.open_dir(str(self.path)), listed)
+        if not check.consistent:
+            raise IndexIncompleteError(
+                f"the new index is not what the run wrote: {check.describe()}. Nothing was published; "
+                "run again, and if this happens again run with --full."
+            )
 
     def abort(self) -> None:
         """Throw the unfinished generation away."""

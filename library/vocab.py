@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ COUNCIL_TYPES = {
     "sui-generis": "Sui generis authority",
 }
 VOCABULARY_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml", SYNONYMS_FILE)
+TAGGING_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml")  # what a document's tags depend on
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,17 @@ class Vocabularies:
         self.theme_names = NameIndex()
         for t in self.themes.values():
             self.theme_names.add(t.id, t.id, t.label)
+
+
+def tagging_fingerprint(folder: Path) -> dict[str, str]:
+    """The SHA-256 of each vocabulary file that tagging reads: a change to one means documents need re-tagging."""
+    fingerprint = {}
+    for name in TAGGING_FILES:
+        try:
+            fingerprint[name] = hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest()
+        except OSError:
+            fingerprint[name] = ""
+    return fingerprint
 
 
 def vocabulary_folder(corpus: Path) -> Path:

@@ -15,9 +15,15 @@ Whoosh.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import heapq
 import marshal
 import os
+import pickle
+import queue
+import signal
+import sys
 from collections.abc import Iterator
 
 from whoosh.codec.base import OutOfOrderError
@@ -27,9 +33,15 @@ from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
+from .errors import LibraryError
+
 PARALLEL_FROM = 500  # documents to write before analysing them in parallel pays for the worker processes
 LIMIT_MB = 256  # postings a writer process holds in memory before it spills a sorted run to disk
+POLL_SECONDS = 0.2  # how often a waiting run checks that its writer workers are still alive
+JOIN_SECONDS = 10  # how long a finished or killed worker may take to exit
 _BYTE_LENGTHS = [byte_to_length(b) or 0 for b in range(256)]
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
 
 
 def open_writer(ix, documents: int):  # type: ignore[no-untyped-def]
@@ -52,31 +64,185 @@ class LeanSegmentWriter(SegmentWriter):
         self.pool = WordPool(self._tempstorage, limitmb)
 
 
+class WriterWorkerError(LibraryError):
+    """A writer worker process died or failed, so its share of the documents was not written."""
+
+
 class ParallelWriter(MpWriter):
-    """Whoosh's multi-process writer, whose workers are LeanSegmentWriters."""
+    """Whoosh's multi-process writer, whose workers are LeanSegmentWriters and whose death fails the commit.
+
+    Whoosh's MpWriter waits on its workers without a timeout and drops the segment of one that died, so
+    a worker killed by the kernel's out-of-memory killer lost its documents silently, and one killed while
+    waiting for a job left the run waiting for ever. This writer polls: every wait has a timeout, after
+    which it checks that no worker has died before its segment came back, and raises WriterWorkerError
+    naming the one that did. On any failure it kills the workers and waits for them to go.
+    """
+
+    def __init__(self, ix, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ix, **kwargs)
+        self.worker_segments: dict[int, object] = {}  # each finished worker's segment, by its process id
 
     def _new_task(self):  # type: ignore[no-untyped-def]
         task = _LeanTask(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True)
+        task.daemon = True  # if all else fails, multiprocessing terminates it when this process exits
         self.tasks.append(task)
         task.start()
         return task
 
+    def _enqueue(self) -> None:
+        """Write the buffered documents to a job file and queue it, without waiting on a dead worker."""
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            for item in self.docbuffer:
+                pickle.dump(item, f, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _put(self, job: tuple[str, int] | None) -> None:
+        self._check_workers()
+        while True:
+            try:
+                self.jobqueue.put(job, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                self._check_workers()
+
+    def commit(self, mergetype=None, optimize=None, merge=None) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().commit(mergetype, optimize, merge)
+        except BaseException:
+            self._stop_workers()
+            raise
+
+    def _commit(self, mergetype, optimize, merge) -> None:  # type: ignore[no-untyped-def]
+        """MpWriter._commit for the multisegment case, polling the workers instead of waiting on them."""
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        while len(self.worker_segments) < len(self.tasks):
+            if not self._receive():
+                self._check_workers()
+        self._stop_workers()
+        finalsegments += list(self.worker_segments.values())
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def _receive(self) -> bool:
+        """Take one worker's segment off the result queue; False if none came within the poll interval."""
+        try:
+            pid, outcome = self.resultqueue.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            return False
+        if isinstance(outcome, BaseException):
+            raise _worker_failure(pid, outcome)
+        self.worker_segments[pid] = outcome
+        return True
+
+    def _check_workers(self) -> None:
+        """Raise WriterWorkerError if a worker has exited without delivering its segment."""
+        if all(task.exitcode is None or task.pid in self.worker_segments for task in self.tasks):
+            return
+        while self._receive():  # what it sent on its way out: its segment, or why it failed
+            pass
+        for task in self.tasks:
+            if task.exitcode is not None and task.pid not in self.worker_segments:
+                raise WriterWorkerError(_death_message(task.pid, task.exitcode))
+
+    def cancel(self) -> None:
+        try:
+            self._stop_workers()
+        finally:
+            SegmentWriter.cancel(self)
+
+    def _stop_workers(self) -> None:
+        """Kill the workers that are still running and wait until every one has gone."""
+        for task in self.tasks:
+            if task.exitcode is None:
+                with contextlib.suppress(OSError):
+                    task.kill()
+        for task in self.tasks:
+            task.join(timeout=JOIN_SECONDS)
+        self.jobqueue.cancel_join_thread()  # never wait at exit to hand jobs to workers that are gone
+
+
+def _death_message(pid: int | None, exitcode: int) -> str:
+    if exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        cause = " (the kernel's out-of-memory killer sends it when memory runs short; see dmesg)"
+        return (
+            f"writer worker process {pid} was killed by {name}{cause if -exitcode == signal.SIGKILL else ''}"
+            " before it finished its share of the documents"
+        )
+    return f"writer worker process {pid} exited with code {exitcode} before it finished its share of the documents"
+
+
+def _worker_failure(pid: int, error: BaseException) -> BaseException:
+    """The error a worker reported: a disk error as it is, anything else as WriterWorkerError."""
+    if isinstance(error, OSError):
+        return error
+    return WriterWorkerError(f"writer worker process {pid} failed: {type(error).__name__}: {error}")
+
 
 class _LeanTask(SubWriterTask):
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.run_pid = os.getpid()
+
     def run(self) -> None:
-        """SubWriterTask.run for the multisegment case, writing with a LeanSegmentWriter."""
+        """SubWriterTask.run for the multisegment case: write with a LeanSegmentWriter, die with the run."""
+        _bind_to_run(self.run_pid)
+        try:
+            outcome = self._write()
+        except Exception as exc:  # report it: the run fails with the reason instead of a missing segment
+            outcome = exc if _picklable(exc) else WriterWorkerError(repr(exc))
+        self.resultqueue.put((os.getpid(), outcome), timeout=JOIN_SECONDS)
+
+    def _write(self):  # type: ignore[no-untyped-def]
         ix = self.storage.open_index(self.indexname)
         writer = self.writer = LeanSegmentWriter(ix, _lk=False, **self.kwargs)
-        while self.running:
+        while True:
             job = self.jobqueue.get()
             if job is None:
-                break
+                return writer._finalize_segment()
             self._process_file(*job)
-        if not self.running:
-            writer.cancel()
-            return
-        fieldnames = writer.pool.fieldnames
-        self.resultqueue.put((None, fieldnames, writer._finalize_segment()), timeout=5)
+
+
+def _bind_to_run(run_pid: int) -> None:
+    """Make a worker die with the run that started it and hold none of the run's terminal, pipes or lock.
+
+    The kernel sends the worker SIGKILL when the run dies, however it dies (PR_SET_PDEATHSIG, which
+    watches the thread that started the worker: the run's main thread), so no orphan is left holding
+    the inherited index lock or keeping cron's pipe open; library.store also closes the lock in every
+    forked child. Its standard streams
+    go to /dev/null: a failure comes back to the run through the result queue. Ctrl+C reaches the
+    whole process group; the run alone decides what to do about it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != run_pid:  # the run died before the line above took effect
+        os._exit(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _picklable(error: BaseException) -> bool:
+    try:
+        pickle.dumps(error)
+    except Exception:
+        return False
+    return True
 
 
 class WordPool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from whoosh.qparser import QueryParser
 
-from indexer import EXIT_BUSY, EXIT_OK, run_indexer
+from indexer import EXIT_BUSY, EXIT_OK, EXIT_REJECTED, run_indexer
 from library.store import IndexStore
 from tests.conftest import ROOT
 from tests.helpers import write_markdown
@@ -120,3 +120,55 @@ def test_a_lock_left_by_a_dead_process_does_not_block(corpus_dir, index_dir):
     report = run_indexer(corpus_dir, index_dir)
     assert report.exit_code == EXIT_OK and report.published
     assert not (index_dir / f"building-000001-{dead.pid}").exists()
+
+
+def index_command(corpus: Path, index_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "indexer", "index", "--corpus", str(corpus), "--index", str(index_dir), "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "dangling"])
+def test_a_damaged_current_is_pointed_at_the_newest_complete_generation(corpus_dir, index_dir, damage):
+    """A missing or garbled CURRENT made the next run delete every generation; a dangling one made every run exit 3."""
+    write_version(corpus_dir, 0, count=30)
+    for version in (1, 2):
+        assert run_indexer(corpus_dir, index_dir).exit_code == EXIT_OK
+        write_version(corpus_dir, version, count=30)
+    broken = corpus_dir / "docs/0001.md"
+    broken.write_text("---\ntitle: [broken\n---\nText.\n")  # stale from now on
+    assert run_indexer(corpus_dir, index_dir).exit_code == EXIT_REJECTED
+    store = IndexStore(index_dir)
+    assert store.current_name() == "gen-000003"
+    kept, added = store.documents()["docs/0001"].title, {k: v["added"] for k, v in store.manifest().documents.items()}
+    pointer = index_dir / "CURRENT"
+    if damage == "deleted":
+        pointer.unlink()
+    else:
+        pointer.write_bytes(b"\x00\xffgarbage\n" if damage == "garbage" else b"gen-000009\n")
+    after = write_version(corpus_dir, 3, count=30)
+    broken.write_text("---\ntitle: [broken\n---\nText.\n")
+    result = index_command(corpus_dir, index_dir)
+    assert result.returncode == EXIT_REJECTED, result.stderr  # the broken file is still reported
+    assert f"REPAIRED {pointer}" in result.stderr and "pointed it at gen-000003" in result.stderr
+    assert store.current_name() == "gen-000004"
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == ["gen-000002", "gen-000003", "gen-000004"]
+    documents = store.documents()
+    assert documents["docs/0001"].title == kept  # the stale document's last good version survived
+    assert {d: doc.title for d, doc in documents.items() if d != "docs/0001"} == {
+        d: t for d, t in after.items() if d != "docs/0001"
+    }
+    manifest = store.manifest().documents
+    assert all(manifest[d]["added"] == added[d] for d in added if d in manifest)  # first-added dates kept
+
+
+def test_a_run_with_nothing_to_write_removes_a_dead_runs_building_folder(corpus_dir, index_dir):
+    write_markdown(corpus_dir, "a.md", BODY, title="A")
+    assert run_indexer(corpus_dir, index_dir).published
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (index_dir / f"building-000002-{dead.pid}").mkdir()
+    report = run_indexer(corpus_dir, index_dir)
+    assert report.exit_code == EXIT_OK and not report.published
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("building-")]

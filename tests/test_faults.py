@@ -145,6 +145,32 @@ def test_a_write_failure_at_any_size_ends_the_run_and_keeps_the_index(corpus_dir
         library.close()
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the parallel writer needs two cores")
+def test_a_write_failure_in_a_writer_worker_ends_the_run_and_keeps_the_index(tmp_path):
+    """A worker's error comes back to the run: exit 3 with the reason, not a segment silently missing."""
+    size = 700  # past library.writing.PARALLEL_FROM, so worker processes write the segments
+    corpus = CorpusGenerator(seed=9).write(tmp_path / "corpus", size)
+    index_dir = tmp_path / "index"
+    assert run_indexer(corpus, index_dir).exit_code == EXIT_OK
+    before = snapshot(index_dir)
+    library = Library(index_dir, load_vocabularies(corpus))
+    try:
+        served = answers(library)
+
+        def limit_file_size() -> None:  # big enough for the run's job files, too small for a worker's segment
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1_500_000, 1_500_000))
+
+        result = index_command(corpus, index_dir, "--full", preexec_fn=limit_file_size)
+        assert result.returncode == EXIT_FATAL, result.stderr
+        assert "File too large" in result.stderr and "The published index was not changed." in result.stderr
+        assert "Traceback" not in result.stderr
+        assert_unchanged_and_serving(index_dir, before, library, served)
+        assert index_command(corpus, index_dir, "--full").returncode == EXIT_OK
+        assert len(snapshot(index_dir)[1]) == size
+    finally:
+        library.close()
+
+
 def test_an_index_folder_that_cannot_be_written_ends_the_run_with_a_clear_error():
     """The run is made by an unprivileged user (as cron would), so permissions apply even under root."""
     from indexer.cli import cli

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from indexer import EXIT_OK, EXIT_REJECTED, run_indexer
-from library.store import IndexStore
+from library.store import IndexIncompleteError, IndexStore
 from tests.conftest import ROOT
 from tests.helpers import pdf_bytes, write_markdown
 
@@ -293,3 +293,17 @@ def test_a_large_build_analysed_on_every_core_finds_what_a_single_process_build_
     finally:
         for lib in libraries:
             lib.close()
+
+
+def test_a_generation_is_never_published_with_a_manifest_listing_a_document_it_lacks(corpus_dir, index_dir, index):
+    write_markdown(corpus_dir, "a.md", "Housing co-operative.", title="A")
+    assert index().published
+    store = IndexStore(index_dir)
+    serving, listed = store.current_name(), store.manifest().documents
+    builder = store.begin(full=False)  # the same documents as the published generation
+    ghost = {"path": "ghost.md", "hash": "x", "size": 1, "mtime": 1, "added": 1}
+    with pytest.raises(IndexIncompleteError, match=r"1 listed but not indexed \(e.g. ghost\)"):
+        builder.publish({**listed, "ghost": ghost})
+    builder.abort()
+    assert store.current_name() == serving and store.check().consistent
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("building-")]

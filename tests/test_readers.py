@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -170,6 +171,181 @@ def test_html_that_is_all_navigation_is_refused(tmp_path):
     )
     with pytest.raises(ParseError, match="all navigation"):
         read(path)
+
+
+ARTICLE = (
+    "<h1>Residents run the community centre</h1>"
+    "<p>Residents of the Northfield estate have formed a co-operative to take over the running of their"
+    " community centre from the council next spring.</p>"
+    "<p>The council will lease the building to the co-operative for a peppercorn rent and provide a"
+    " start-up grant for the first three years.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    ['<div class="shared-services-news">{}</div>', '<div class="layout has-sidebar"><div>{}</div></div>'],
+    ids=["share-in-class", "sidebar-in-class"],
+)
+def test_html_article_in_an_element_named_like_chrome_is_read(tmp_path, wrapper):
+    path = tmp_path / "release.html"
+    page = "<html><head><title>News</title></head><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>{}"
+    path.write_text(page.format(wrapper.format(ARTICLE)) + "<footer>Copyright</footer></body></html>", encoding="utf-8")
+    raw = read(path)
+    assert raw.found_title == "Residents run the community centre"
+    assert "formed a co-operative to take over the running" in raw.body
+    assert "start-up grant for the first three years" in raw.body
+    assert "Copyright" not in raw.body and "Home" not in raw.body
+
+
+NOTICE = "Central Library will close on Friday 12 July for roof repairs and will reopen the following Monday morning."
+MENU = "<header><nav><a href='/'>Home</a> | <a href='/bins'>Bins and recycling</a> | <a href='/tax'>Council tax</a></nav></header>"
+
+
+@pytest.mark.parametrize(
+    "main",
+    ["<main>{}</main>", "<article>{}</article>", "<div role='main'>{}</div>"],
+    ids=["main", "article", "role-main"],
+)
+def test_html_short_notice_marked_as_the_main_content_is_read(tmp_path, main):
+    path = tmp_path / "notice.html"
+    dated = NOTICE.replace("Friday 12 July", "<time datetime='2024-07-12'>Friday 12 July</time>")
+    notice = main.format(f"<h1>Library closure</h1><p>{dated}</p>")
+    path.write_text(f"<html><body>{MENU}{notice}<footer>Contact us</footer></body></html>", encoding="utf-8")
+    raw = read(path)
+    assert raw.body == NOTICE and len(raw.body.split()) == 18
+    assert (raw.found_title, raw.found_date) == ("Library closure", "2024-07-12")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"<div><p>{NOTICE}</p></div>",  # short, and not marked as the page's main content
+        "<main><h1>Page not found</h1><p>Sorry, we could not find that page.</p></main>",
+        "<main><p>Loading</p></main>",
+    ],
+    ids=["short-outside-main", "not-found", "loading"],
+)
+def test_html_with_too_little_text_is_refused(tmp_path, content):
+    path = tmp_path / "short.html"
+    path.write_text(f"<html><body>{MENU}{content}<footer>Contact us</footer></body></html>", encoding="utf-8")
+    with pytest.raises(ParseError, match="all navigation"):
+        read(path)
+
+
+COUNCIL_CHROME_TOP = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
+<title>Tenants form first housing co-operative | News | Example Borough Council</title>
+<meta name="viewport" content="width=device-width"><link rel="stylesheet" href="/css/site.css">
+<script>window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);}</script></head>
+<body class="news-page">
+<a class="skip-link" href="#content">Skip to main content</a>
+<div class="cookie-banner" role="region" aria-label="Cookies on this site"><p>We use some essential cookies to make
+this website work. We would like to set additional cookies to understand how you use the site.</p>
+<button class="cookie-accept">Accept additional cookies</button><button class="cookie-reject">Reject additional cookies</button></div>
+<header class="site-header"><a class="logo" href="/">Example Borough Council</a>
+<nav class="main-menu" aria-label="Main"><ul><li><a href="/">Home</a> |</li><li><a href="/bins">Bins and recycling</a> |</li>
+<li><a href="/council-tax">Council tax</a> |</li><li><a href="/housing">Housing</a></li></ul></nav>
+<form class="site-search" action="/search"><label for="q">Search this site</label><input id="q" name="q"><button>Search</button></form></header>
+<nav class="breadcrumb" aria-label="Breadcrumb"><ol><li><a href="/">Home</a></li><li><a href="/news">News and press releases</a></li>
+<li>Tenants form first housing co-operative</li></ol></nav>
+<div class="page-layout has-sidebar">"""
+COUNCIL_ARTICLE = """<main id="content"><article class="news-article">
+<h1>Tenants form first housing co-operative</h1>
+<p class="meta">Published 14 March 2024</p>
+<p>Tenants on the Hillside estate have voted to form the borough's first tenant management co-operative, taking
+over repairs, cleaning and the letting of empty homes from the council in April.</p>
+<p>The council will pay the co-operative a yearly management allowance and keep ownership of the 240 homes. An
+elected committee of residents will decide how the money is spent, with training from the regional federation.</p>
+<blockquote><p>"People who live here know what needs fixing first," said the chair of the new co-operative.</p></blockquote>
+<p>The cabinet member for housing said other estates had already asked how they could follow Hillside's lead.</p>
+<div class="share-links"><h2>Share this page</h2><ul><li><a href="https://facebook.com/share">Share on Facebook</a></li>
+<li><a href="https://x.com/share">Share on X</a></li><li><a href="mailto:?body=link">Email a friend</a></li></ul></div>
+</article></main>"""
+COUNCIL_CHROME_BOTTOM = """<aside class="related-links"><h2>Related pages</h2><ul><li><a href="/parking">Apply for a parking
+permit</a></li><li><a href="/missed-bin">Report a missed bin collection</a></li><li><a href="/rent">Pay your rent online</a></li></ul></aside>
+</div>
+<div class="feedback"><form action="/feedback"><p>Was this page useful?</p><button>Yes</button><button>No</button></form></div>
+<footer class="site-footer"><ul><li><a href="/contact">Contact us</a></li><li><a href="/accessibility">Accessibility statement</a></li>
+<li><a href="/privacy">Privacy notice</a></li></ul><p>&copy; Example Borough Council 2024</p></footer>
+<script src="/js/site.js"></script><script>gtag('config', 'G-TRACKER');</script></body></html>"""
+
+
+def test_html_council_press_release_yields_only_the_article(tmp_path):
+    path = tmp_path / "tenants.html"
+    path.write_text(COUNCIL_CHROME_TOP + COUNCIL_ARTICLE + COUNCIL_CHROME_BOTTOM, encoding="utf-8")
+    raw = read(path)
+    assert raw.found_title == "Tenants form first housing co-operative"
+    assert raw.found_date == "2024-03-14"
+    for sentence in (
+        "Tenants on the Hillside estate have voted to form the borough's first tenant management co-operative",
+        "An elected committee of residents will decide how the money is spent",
+        "People who live here know what needs fixing first",
+        "other estates had already asked how they could follow Hillside's lead.",
+    ):
+        assert sentence in " ".join(raw.body.split())
+    for chrome in (
+        "Home",
+        "Bins and recycling",
+        "Council tax",
+        "Housing",
+        "cookies",
+        "Skip to main content",
+        "Search this site",
+        "News and press releases",
+        "Share on Facebook",
+        "Email a friend",
+        "parking",
+        "missed bin",
+        "Was this page useful",
+        "Accessibility statement",
+        "Example Borough Council",
+        "gtag",
+    ):
+        assert chrome not in raw.body, chrome
+    paragraphs = raw.body.split("\n\n")
+    assert len(paragraphs) >= 4 and paragraphs[0].startswith("Tenants on the Hillside estate")
+
+
+def test_html_council_page_without_its_article_is_refused(tmp_path):
+    path = tmp_path / "no-article.html"
+    path.write_text(COUNCIL_CHROME_TOP + COUNCIL_CHROME_BOTTOM, encoding="utf-8")
+    with pytest.raises(ParseError, match="all navigation") as caught:
+        read(path)
+    assert caught.value.path == "no-article.html"
+
+
+def test_html_article_laid_out_in_a_table_without_paragraphs_is_read(tmp_path):
+    path = tmp_path / "old-site.html"
+    article = (
+        "Residents of the Northfield estate have formed a co-operative to run their community centre.<br>"
+        "The council will lease the building for a peppercorn rent and provide a start-up grant."
+    )
+    path.write_text(
+        "<html><head><title>Council news</title></head><body><table><tr>"
+        "<td class='menu'><a href='/'>Home</a><br><a href='/bins'>Bins and recycling</a></td>"
+        f"<td><b>Community centre</b><br>{article}</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    body = " ".join(read(path).body.split())
+    assert "formed a co-operative to run their community centre." in body and "peppercorn rent" in body
+
+
+def test_html_fragment_without_an_html_element_is_read(tmp_path):
+    path = tmp_path / "fragment.html"
+    path.write_text(f"<article>{ARTICLE}</article>", encoding="utf-8")
+    assert "peppercorn rent" in read(path).body
+
+
+def test_html_extraction_writes_nothing_to_stderr_or_the_log(tmp_path, capfd, caplog):
+    caplog.set_level(logging.DEBUG)
+    good, bad = tmp_path / "good.html", tmp_path / "bad.html"
+    good.write_text(COUNCIL_CHROME_TOP + COUNCIL_ARTICLE + COUNCIL_CHROME_BOTTOM, encoding="utf-8")
+    bad.write_text(COUNCIL_CHROME_TOP + COUNCIL_CHROME_BOTTOM, encoding="utf-8")
+    read(good)
+    with pytest.raises(ParseError):
+        read(bad)
+    assert capfd.readouterr().err == ""
+    assert not [record for record in caplog.records if record.name.startswith("trafilatura")]
 
 
 @pytest.mark.parametrize("markup", ["<![ ", "<html><body><![if x <p>text</p></body></html>"])

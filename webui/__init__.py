@@ -10,7 +10,7 @@ from library import settings
 from library.search import Library
 from library.vocab import load_vocabularies, vocabulary_folder
 
-from . import api, errors, exports, pages, security, templating
+from . import api, errors, exports, hosts, pages, security, templating
 from .shared import PageCache
 
 
@@ -20,6 +20,8 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     app.config.update(
         INDEX=str(settings.get("index")),
         CORPUS=str(settings.get("corpus")),
+        BASE_URL=str(settings.get("base_url")),
+        ALLOWED_HOSTS=str(settings.get("allowed_hosts")),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
@@ -28,6 +30,7 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     app.extensions["library"] = Library(Path(app.config["INDEX"]), vocab)
     app.extensions["pages"] = PageCache()
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    hosts.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 
 from library.search import SORTS
 
+from .hosts import external_url
 from .params import search_request
 from .shared import document_or_404, library
 
@@ -16,7 +17,7 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/api/search")
 def api_search():  # type: ignore[no-untyped-def]
-    result = library().search(search_request(request.args, allow_per_page=True))
+    result = library().search(search_request(request.args, allow_per_page=True, strict=True))
     return jsonify(result.to_json())
 
 
@@ -27,7 +28,7 @@ def api_document(doc_id: str):  # type: ignore[no-untyped-def]
     data = doc.to_dict()
     data["councils"] = [{"id": t.value, "name": lib.council_name(t.value), "source": t.source} for t in doc.councils]
     data["themes"] = [{"id": t.value, "label": lib.theme_label(t.value), "source": t.source} for t in doc.themes]
-    data["url"] = url_for("pages.document", doc_id=doc.id, _external=True)
+    data["url"] = external_url("pages.document", doc_id=doc.id)
     for private in ("content_hash", "extra"):
         data.pop(private, None)
     return jsonify(data)
@@ -98,7 +99,7 @@ def openapi_document() -> dict[str, object]:
                     "responses": {
                         "200": {"description": "One page of results with facet counts.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}}},
-                        "400": error,
+                        "400": error, "414": error, "503": error,
                     },
                 }
             },
@@ -112,7 +113,7 @@ def openapi_document() -> dict[str, object]:
                     "responses": {
                         "200": {"description": "The document.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
-                        "404": error,
+                        "404": error, "414": error, "503": error,
                     },
                 }
             },
@@ -120,7 +121,8 @@ def openapi_document() -> dict[str, object]:
         "components": {
             "responses": {
                 "Error": {
-                    "description": "What was wrong with the request.",
+                    "description": "What was wrong with the request: a parameter that cannot be used (400), no such "
+                    "document (404), a request head longer than the 64 KB the server reads (414), or no index yet (503).",
                     "content": {"application/json": {"schema": {
                         "type": "object", "required": ["error"],
                         "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {

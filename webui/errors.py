@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from library.errors import IndexUnavailableError
@@ -52,7 +52,11 @@ def init_app(app: Flask) -> None:
             404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
             500: "The page could not be produced. The problem has been logged.",
         }
-        return error_response(status, messages.get(status, exc.description or ""))
+        response = make_response(error_response(status, messages.get(status, exc.description or "")))
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # such as Allow on a 405
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]

@@ -9,11 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, request
 
 from library import citation
 from library.search import Hit
 
+from .hosts import external_url
 from .params import search_request
 from .shared import document_or_404, library
 from .templating import answer_line
@@ -34,15 +35,16 @@ def neutralise(cell: str) -> str:
 
 @bp.get("/search.csv")
 def search_csv() -> Response:
-    result = library().export(search_request(request.args))
+    result = library().export(search_request(request.args, strict=True))
     out = io.StringIO()
+    out.write("\ufeff")  # the byte-order mark tells Excel the file is UTF-8, so "£" is not shown as "Â£"
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for hit in result.results:
         row = [
             hit.id, hit.title, hit.type, hit.date,
             "; ".join(c["name"] for c in hit.councils), "; ".join(t["label"] for t in hit.themes),
-            hit.summary, url_for("pages.document", doc_id=hit.id, _external=True),
+            hit.summary, external_url("pages.document", doc_id=hit.id),
         ]  # fmt: skip
         writer.writerow([neutralise(str(cell)) for cell in row])
     return Response(
@@ -55,19 +57,20 @@ def search_csv() -> Response:
 @bp.get("/search.atom")
 def search_atom() -> Response:
     lib = library()
-    wanted = search_request(request.args)
+    wanted = search_request(request.args, strict=True)
     result = lib.search(replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES))
     status = lib.status()
     entries = status.documents or {}
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
-    page_url = url_for("pages.search", _external=True) + search_url(request.args).removeprefix("/search")
+    query = search_url(request.args, endpoint="")
+    page_url = external_url("pages.search") + query
     title = "Co-operative Practice Library: " + (f"search for “{result.query}”" if result.query else "new documents")
     _text(feed, "title", title)
     _text(feed, "subtitle", answer_line(result))
     _text(feed, "id", page_url)
     _text(feed, "updated", _stamp(status.created))
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=request.url)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=external_url("exports.search_atom") + query)
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=page_url)
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", citation.PUBLISHER)
@@ -79,7 +82,7 @@ def search_atom() -> Response:
 
 def _entry(feed: ET.Element, hit: Hit, added: float) -> None:
     entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-    url = url_for("pages.document", doc_id=hit.id, _external=True)
+    url = external_url("pages.document", doc_id=hit.id)
     _text(entry, "title", hit.title)
     _text(entry, "id", url)
     _text(entry, "updated", _stamp(added))
@@ -121,7 +124,7 @@ def cite(doc_id: str, fmt: str) -> Response:
         abort(404)
     lib = library()
     doc = document_or_404(doc_id)
-    url = url_for("pages.document", doc_id=doc.id, _external=True)
+    url = external_url("pages.document", doc_id=doc.id)
     if fmt == "bib":
         text, mimetype = citation.bibtex(doc, lib.council_name, url), "application/x-bibtex"
     else:

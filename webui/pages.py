@@ -9,6 +9,7 @@ from library.model import Document
 from library.search import Library, SearchRequest, SearchResult
 from library.vocab import COUNCIL_TYPES, REGIONS
 
+from .hosts import external_url
 from .params import search_request
 from .shared import cached_page, document_or_404, library
 from .templating import FACET_PLURALS
@@ -54,7 +55,7 @@ def document(doc_id: str):  # type: ignore[no-untyped-def]
 
 
 def _document_page(lib: Library, doc: Document) -> str:
-    url = url_for("pages.document", doc_id=doc.id, _external=True)
+    url = external_url("pages.document", doc_id=doc.id)
     more_from_council = _more(lib, doc.id, council=tuple(doc.council_ids[:1]))
     more_on_theme = _more(lib, doc.id, theme=tuple(doc.theme_ids[:1]))
     return render_template(

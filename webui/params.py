@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from library.search import MAX_PER_PAGE, SearchRequest
+from library.search import MAX_PER_PAGE, SORTS, SearchRequest
 
 FILTERS = ("theme", "council", "type", "region")
 MAX_VALUES = 50  # values of one filter in one URL
@@ -25,14 +25,25 @@ class BadParameter(Exception):
         return self.message
 
 
-def search_request(args: MultiDict[str, str], per_page: int = 10, allow_per_page: bool = False) -> SearchRequest:
-    """Turn query-string arguments into a SearchRequest, raising BadParameter for values that make no sense."""
+def search_request(
+    args: MultiDict[str, str], per_page: int = 10, allow_per_page: bool = False, strict: bool = False
+) -> SearchRequest:
+    """Turn query-string arguments into a SearchRequest, raising BadParameter for values that make no sense.
+
+    A page is lenient with what a form or a hand-edited link leaves behind: it sorts an unknown sort by relevance
+    (and says so) and ignores empty and blank values. With strict (the API and the exports) such values are
+    refused, as the OpenAPI description says: an unknown or empty sort, an empty number or year, and more than
+    50 values of a facet or a value over 200 characters, blank ones included.
+    """
+    if strict:
+        _refuse_empty(args)
     filters = {}
     for name in FILTERS:
-        values = [v.strip() for v in args.getlist(name) if v.strip()]
-        if len(values) > MAX_VALUES:
+        given = args.getlist(name)
+        values = [v.strip() for v in given if v.strip()]
+        if len(given if strict else values) > MAX_VALUES:
             raise BadParameter(name, f"Choose at most {MAX_VALUES} values for '{name}' at once.")
-        if any(len(v) > MAX_VALUE_CHARS for v in values):
+        if any(len(v) > MAX_VALUE_CHARS for v in (given if strict else values)):
             raise BadParameter(name, f"A value for '{name}' is too long to be a {name} id.")
         filters[name] = tuple(values)
     if allow_per_page:
@@ -45,15 +56,29 @@ def search_request(args: MultiDict[str, str], per_page: int = 10, allow_per_page
         region=filters["region"],
         year_from=_year(args, "from"),
         year_to=_year(args, "to"),
-        sort=_first(args, "sort") or "relevance",
+        sort=_sort(args, strict),
         page=_whole_number(args, "page", 1, 1, MAX_PAGE, "a page number such as 2"),
         per_page=per_page,
     )
 
 
+def _refuse_empty(args: MultiDict[str, str]) -> None:
+    for name, example in (("from", "a year such as 2016"), ("to", "a year such as 2016"), ("page", "a page number"),
+                          ("per_page", "a number of results"), ("sort", "one of " + ", ".join(SORTS))):  # fmt: skip
+        if "" in args.getlist(name):
+            raise BadParameter(name, f"'{name}' is empty: give {example}, or leave it out.")
+
+
 def _first(args: MultiDict[str, str], name: str) -> str:
     """The first value given for a parameter; an empty one counts as not given, as the links built in urls.py drop it."""
     return next((value for value in args.getlist(name) if value), "")
+
+
+def _sort(args: MultiDict[str, str], strict: bool) -> str:
+    sort = _first(args, "sort") or "relevance"
+    if strict and sort not in SORTS:
+        raise BadParameter("sort", f"'sort' should be one of {', '.join(SORTS)}, not {_shown(sort)}.")
+    return sort
 
 
 def _year(args: MultiDict[str, str], name: str) -> int | None:

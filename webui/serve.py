@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from gunicorn.app.base import BaseApplication
@@ -51,14 +52,22 @@ def serve(index_dir: Path, corpus: Path, host: str, port: int, workers: int, thr
         coop-library serve --index var/index --host 127.0.0.1 --port 5000
     """
     from webui import create_app
+    from webui.hosts import LOCAL_HOSTS
 
     try:
         app = create_app({"INDEX": str(index_dir), "CORPUS": str(corpus)})
-    except LibraryError as exc:
+    except (LibraryError, ValueError) as exc:
         click.echo(f"coop-library serve: {exc}", err=True)
         sys.exit(3)
     if not (index_dir / "CURRENT").exists():
         click.echo(f"coop-library serve: warning: no index in {index_dir} yet; run 'coop-library index'.", err=True)
+    base_url = app.config["BASE_URL"]
+    if host not in LOCAL_HOSTS and urlsplit(base_url).hostname in LOCAL_HOSTS:
+        click.echo(
+            f"coop-library serve: warning: the base URL is {base_url}, so requests for any other host get a 400; "
+            "set COOP_LIBRARY_BASE_URL to the site's public address.",
+            err=True,
+        )
     click.echo(f"Serving the Co-operative Practice Library on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     _Server(app, {"bind": f"{host}:{port}", "workers": workers, "threads": threads}).run()
 
@@ -71,9 +80,12 @@ class _Server(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
+        # The worker reads each request head before a thread sees it, and caps it at 64 KB, so gunicorn's own
+        # request-line limit is lifted: the app answers an over-long address with its own 414 page.
         config = {
-            "worker_class": "gthread", "proc_name": "coop-library", "accesslog": None, "errorlog": "-",
-            "loglevel": "warning", "timeout": 60, "graceful_timeout": 10, "keepalive": 5, **self.options,
+            "worker_class": "webui.worker.HeadBufferingWorker", "proc_name": "coop-library", "accesslog": None,
+            "errorlog": "-", "loglevel": "warning", "timeout": 60, "graceful_timeout": 10, "keepalive": 5,
+            "limit_request_line": 0, **self.options,
         }  # fmt: skip
         for key, value in config.items():
             self.cfg.set(key, value)

@@ -58,6 +58,9 @@ class PageCache:
 
 
 def cached_page(generation: int, render: Callable[[], str]) -> str:
-    """The page for this request's host, path and query string in this generation, rendered once."""
+    """The page for this request's path and query string in this generation, rendered once.
+
+    Pages hold no link built from the request's Host (absolute ones start with the base URL), so the key leaves it out.
+    """
     cache: PageCache = current_app.extensions["pages"]
-    return cache.page(generation, (request.host, request.path, request.query_string), render)
+    return cache.page(generation, (request.path, request.query_string), render)

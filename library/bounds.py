@@ -1,0 +1,78 @@
+"""Bounded work for query syntax: wildcards and ranges over words expand to a limited number of words.
+
+`*a*` asks Whoosh to test every word in the index against a pattern, and `a*` to search thousands of
+words at once; at 10,000 documents such a search took a minute and held its worker all that time. A
+word may not start with a wildcard, and each wildcard or range is replaced, before the search runs, by
+at most MAX_WORDS of the words it stands for (the most frequent), with a notice saying so.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+from whoosh import query as Q
+
+MAX_WORDS = 100  # words one wildcard or range may stand for
+MAX_SCANNED = 5_000  # words read from the index for one wildcard or range before it is refused
+MAX_WORDS_IN_ALL = 400  # words all the wildcards and ranges of one search may stand for together
+_EXPANDING = (Q.Wildcard, Q.Prefix, Q.TermRange, Q.Regex, Q.FuzzyTerm)
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = MAX_WORDS_IN_ALL
+        self.notices: dict[str, str] = {}  # one notice per pattern, whatever the fields it was searched in
+
+
+def bound_expansions(query: Q.Query, reader, notices: list[str]) -> Q.Query:  # type: ignore[no-untyped-def]
+    """Replace each wildcard or word range by the words it stands for, within the limits; say what was cut."""
+    budget = _Budget()
+    bounded = _bound(query, reader, budget)
+    notices.extend(budget.notices.values())
+    return bounded
+
+
+def _bound(q: Q.Query, reader, budget: _Budget) -> Q.Query:  # type: ignore[no-untyped-def]
+    if isinstance(q, _EXPANDING):
+        return _expand(q, reader, budget)
+    if isinstance(q, (Q.CompoundQuery, Q.Not)):
+        return q.apply(lambda sub: _bound(sub, reader, budget))
+    return q
+
+
+def _expand(q: Q.Query, reader, budget: _Budget) -> Q.Query:  # type: ignore[no-untyped-def]
+    shown = _pattern(q)
+    if isinstance(q, Q.Wildcard) and str(q.text)[:1] in "*?":
+        budget.notices[shown] = f"A word cannot start with * or ?, so “{shown}” was left out of the search."
+        return Q.NullQuery
+    fieldname = q.field()
+    if fieldname not in reader.schema:
+        return Q.NullQuery
+    words = list(itertools.islice((text for _, text in q.expanded_terms(reader)), MAX_SCANNED + 1))
+    if len(words) > MAX_SCANNED:
+        budget.notices[shown] = f"“{shown}” stands for too many words to search, so it was left out."
+        return Q.NullQuery
+    keep = min(MAX_WORDS, budget.left)
+    if words and not keep:
+        budget.notices.setdefault(
+            shown, f"“{shown}” was left out: the search already stands for {MAX_WORDS_IN_ALL} words."
+        )
+        return Q.NullQuery
+    if len(words) > keep:
+        words = heapq.nlargest(keep, words, key=lambda w: reader.doc_frequency(fieldname, w))
+        budget.notices.setdefault(
+            shown, f"“{shown}” stands for many words; only the {keep} most frequent were searched."
+        )
+    budget.left -= len(words)
+    field = reader.schema[fieldname]
+    terms = [Q.Term(fieldname, field.from_bytes(w), boost=q.boost) for w in sorted(words)]
+    if not terms:
+        return Q.NullQuery
+    return terms[0] if len(terms) == 1 else Q.Or(terms)
+
+
+def _pattern(q: Q.Query) -> str:
+    if isinstance(q, Q.TermRange):
+        return f"[{q.start or ''} TO {q.end or ''}]"
+    return str(getattr(q, "text", ""))[:60] + ("*" if isinstance(q, Q.Prefix) else "")

@@ -1,0 +1,93 @@
+"""One published index generation as searches see it: built once, shared by every thread, swapped whole.
+
+Whoosh reads its segment files with seek-then-read on shared file objects, so one searcher must not be
+used by two threads at once. Each thread gets a searcher of its own; what is built once per generation
+(facet bitsets, date order, the query builder) is immutable and shared; the two shared caches (word
+postings, spelling) take a short lock of their own while they compute. No lock is held across a search,
+so the threads of one server process search side by side.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+from .facets import DateOrder, FacetIndex
+from .matching import MatchCache
+from .query import QueryBuilder
+from .spelling import Speller
+from .store import IndexStore, Manifest
+from .vocab import Vocabularies
+
+K = TypeVar("K")
+V = TypeVar("V")
+RESULT_CACHE_SIZE = 512  # searches whose results are kept per generation (a result is ~50 KB)
+
+
+class LeastRecentlyUsed(Generic[K, V]):
+    """A bounded map, safe to share between threads, that forgets the entry used longest ago."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class Generation:
+    """A published generation's index and everything a search builds from it once."""
+
+    def __init__(self, name: str, store: IndexStore, vocab: Vocabularies) -> None:
+        self.name = name
+        self.number, self.index = store.open()
+        self.manifest: Manifest = store.manifest()
+        self._opened: list = []  # type: ignore[type-arg]  # every searcher opened on it, to close with it
+        self._opened_lock = threading.Lock()
+        self._local = threading.local()
+        with self.index.searcher() as builder:  # facets and dates are plain arrays once built
+            self.facets = FacetIndex(builder)
+            self.dates = DateOrder(builder, self.facets.live, self.facets.size)
+        self.matches = MatchCache(self._open_searcher(), self.facets.live, self.facets.size)
+        self.speller = Speller(self._open_searcher(), vocab)
+        self.queries = QueryBuilder(self.index.schema, vocab)
+        self.results: LeastRecentlyUsed = LeastRecentlyUsed(RESULT_CACHE_SIZE)  # type: ignore[type-arg]
+        self.users = 0  # searches running on it; a retired generation is closed when this reaches 0
+        self.retired = False
+
+    def searcher(self):  # type: ignore[no-untyped-def]
+        """This thread's searcher of the generation, opened on first use."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._local.searcher = self._open_searcher()
+        return searcher
+
+    def _open_searcher(self):  # type: ignore[no-untyped-def]
+        searcher = self.index.searcher()
+        with self._opened_lock:
+            self._opened.append(searcher)
+        return searcher
+
+    def close(self) -> None:
+        """Close every searcher opened on this generation (no search may be running on it)."""
+        with self._opened_lock:
+            for searcher in self._opened:
+                searcher.close()
+            self._opened.clear()
