@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import time
+from dataclasses import dataclass
 
+from whoosh import collectors
 from whoosh import query as Q
+
+from .facets import bitset
 
 MAX_WORDS = 100  # words one wildcard or range may stand for
 MAX_SCANNED = 5_000  # words read from the index for one wildcard or range before it is refused
@@ -76,3 +81,42 @@ def _pattern(q: Q.Query) -> str:
     if isinstance(q, Q.TermRange):
         return f"[{q.start or ''} TO {q.end or ''}]"
     return str(getattr(q, "text", ""))[:60] + ("*" if isinstance(q, Q.Prefix) else "")
+
+
+class _Deadline(collectors.WrappingCollector):  # type: ignore[misc]
+    """Stop collecting at a moment on the monotonic clock, checked before each match (no timer thread, no signal)."""
+
+    def __init__(self, child: collectors.Collector, deadline: float) -> None:
+        super().__init__(child)
+        self.deadline = deadline
+
+    def collect_matches(self) -> None:
+        for sub_docnum in self.matches():
+            if time.monotonic() > self.deadline:
+                raise collectors.TimeLimit
+            self.collect(sub_docnum)
+
+
+@dataclass(frozen=True)
+class SyntaxMatches:
+    """What a query in search syntax matched: a bitset, and Whoosh's score for each document."""
+
+    mask: int
+    scores: dict[int, float]
+
+
+def syntax_matches(searcher, query: Q.Query, seconds: float, size: int, live: int, notices: list[str]) -> SyntaxMatches:  # type: ignore[no-untyped-def]
+    """Every document a query in search syntax matches, with Whoosh's score, within `seconds`.
+
+    A search that runs out of time ends with what it found by then and says so, and frees its worker.
+    """
+    found = collectors.UnlimitedCollector()
+    try:
+        searcher.search_with_collector(query, _Deadline(found, time.monotonic() + seconds))
+    except collectors.TimeLimit:
+        notices.append(
+            f"This search took longer than {seconds:g} seconds, so it stopped early and shows what it "
+            "had found by then; fewer or longer words, or fewer wildcards, will find everything."
+        )
+    scores = {hit.docnum: hit.score for hit in found.results()}
+    return SyntaxMatches(bitset(scores, size) & live, scores)

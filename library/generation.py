@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
+from .errors import IndexUnavailableError
 from .facets import DateOrder, FacetIndex
 from .matching import MatchCache
 from .query import QueryBuilder
@@ -91,3 +94,73 @@ class Generation:
             for searcher in self._opened:
                 searcher.close()
             self._opened.clear()
+
+
+class Published:
+    """The generation CURRENT names, swapped for the next when the nightly run publishes one.
+
+    A search holds its generation from start to end (`using`); a generation that has been replaced is
+    closed when its last search ends. The lock is held only to swap generations and count their users.
+    """
+
+    def __init__(self, store: IndexStore, vocab: Vocabularies) -> None:
+        self.store = store
+        self.vocab = vocab
+        self._lock = threading.Lock()
+        self._generation: Generation | None = None
+        self._active = threading.local()  # the generation this thread's search runs on
+
+    @contextmanager
+    def using(self) -> Iterator[Generation]:
+        """Run on the published generation (the one this thread is already on, inside a search)."""
+        outer = getattr(self._active, "generation", None)
+        generation = self._enter(outer)
+        self._active.generation = generation
+        try:
+            yield generation
+        finally:
+            self._active.generation = outer
+            self._leave(generation)
+
+    def now(self) -> Generation:
+        """The generation this thread is searching, or the published one."""
+        active = getattr(self._active, "generation", None)
+        if active is not None:
+            return active
+        with self.using() as generation:
+            return generation
+
+    def close(self) -> None:
+        """Close the current generation once no search is running on it."""
+        with self._lock:
+            if self._generation is not None:
+                self._retire(self._generation)
+            self._generation = None
+
+    def _enter(self, outer: Generation | None) -> Generation:
+        name = outer.name if outer is not None else self.store.current_name()
+        if name is None:
+            raise IndexUnavailableError(
+                f"no index has been published in {self.store.root} yet; run 'coop-library index' first"
+            )
+        with self._lock:
+            generation = outer or self._generation
+            if generation is None or generation.name != name:
+                fresh = Generation(name, self.store, self.vocab)  # built once; other threads wait only for this
+                if self._generation is not None:
+                    self._retire(self._generation)
+                self._generation = generation = fresh
+            generation.users += 1
+            return generation
+
+    def _leave(self, generation: Generation) -> None:
+        with self._lock:
+            generation.users -= 1
+            if generation.retired and generation.users == 0:
+                generation.close()
+
+    @staticmethod
+    def _retire(generation: Generation) -> None:
+        generation.retired = True
+        if generation.users == 0:
+            generation.close()

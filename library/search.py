@@ -1,25 +1,22 @@
-"""Search the library: one searcher kept open, facets with honest counts, snippets, suggestions, related documents."""
+"""Search the library: honest answers, facets with honest counts, snippets, suggestions, related documents."""
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
-from whoosh import collectors, sorting
 from whoosh import query as Q
+from whoosh import sorting
 
 from . import snippets
 from .answer import Answer, count_answer
-from .bounds import bound_expansions
-from .errors import IndexUnavailableError
-from .facets import FACET_FIELDS, DateOrder, FacetIndex, bitset, members
-from .generation import Generation
+from .bounds import SyntaxMatches, bound_expansions, syntax_matches
+from .facets import FACET_FIELDS, DateOrder, FacetIndex, members
+from .generation import Generation, Published
 from .matching import (
     ConceptMatches,
     MatchCache,
@@ -32,107 +29,16 @@ from .matching import (
 )
 from .model import Document
 from .query import TEXT_FIELDS, ParsedQuery, QueryBuilder
+from .results import MAX_PER_PAGE, SORTS, FacetValue, Hit, SearchRequest, SearchResult
 from .schema import stored_document
 from .spelling import Speller
 from .store import IndexStore, Manifest
 from .vocab import REGIONS, Theme, Vocabularies
 from .wording import YearPhrase
 
-SORTS = ("relevance", "newest", "oldest")
+__all__ = ["MAX_PER_PAGE", "SORTS", "FacetValue", "Hit", "Library", "SearchRequest", "SearchResult"]
+
 SYNTAX_SECONDS = 1.0  # the longest a search in query syntax may run before it stops with what it has
-MAX_PER_PAGE = 100
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """Everything a search can ask for; every field maps to a URL parameter."""
-
-    query: str = ""
-    theme: tuple[str, ...] = ()
-    council: tuple[str, ...] = ()
-    type: tuple[str, ...] = ()
-    region: tuple[str, ...] = ()
-    year_from: int | None = None
-    year_to: int | None = None
-    sort: str = "relevance"
-    page: int = 1
-    per_page: int = 10
-
-    def selected(self, facet: str) -> tuple[str, ...]:
-        return () if facet == "year" else getattr(self, facet)
-
-
-class _Deadline(collectors.WrappingCollector):  # type: ignore[misc]
-    """Stop collecting at a moment on the monotonic clock, checked before each match (no timer thread, no signal)."""
-
-    def __init__(self, child: collectors.Collector, deadline: float) -> None:
-        super().__init__(child)
-        self.deadline = deadline
-
-    def collect_matches(self) -> None:
-        for sub_docnum in self.matches():
-            if time.monotonic() > self.deadline:
-                raise collectors.TimeLimit
-            self.collect(sub_docnum)
-
-
-@dataclass(frozen=True)
-class SyntaxMatches:
-    """What a query in search syntax matched: a bitset, and Whoosh's score for each document."""
-
-    mask: int
-    scores: dict[int, float]
-
-
-@dataclass(slots=True)
-class FacetValue:
-    value: str
-    label: str
-    count: int
-    selected: bool
-
-
-@dataclass(slots=True)
-class Hit:
-    id: str
-    title: str
-    type: str
-    date: str
-    year: int | None
-    councils: list[dict[str, str]]
-    themes: list[dict[str, str]]
-    summary: str
-    snippet: str
-    url: str
-    lead: dict[str, str] | None = None  # the lead council, {"id", "name"}
-    lead_contact: str = ""
-    missing: list[str] = field(default_factory=list)  # the search's distinctive words this document does not hold
-
-
-@dataclass
-class SearchResult:
-    query: str
-    total: int
-    page: int
-    per_page: int
-    pages: int
-    notice: str | None
-    suggestion: str | None
-    results: list[Hit]
-    facets: dict[str, list[FacetValue]]
-    answer: Answer = field(default_factory=lambda: Answer(0, 0))
-    generation: int = 0
-    request: SearchRequest = field(default_factory=SearchRequest)  # as run: cleaned, with years read from words
-    years: YearPhrase | None = None  # years named in the words of the search and used as the year filter
-    corrected: bool = False  # whether these are the results for `suggestion` rather than for `query`
-
-    def to_json(self) -> dict[str, object]:
-        """The public JSON shape shared by the CLI and the API."""
-        data = asdict(self)
-        for key in ("generation", "request", "years", "answer"):
-            data.pop(key)
-        data["answer"] = self.answer.to_json()
-        return data
 
 
 class Library:
@@ -147,57 +53,16 @@ class Library:
         self.vocab = vocab
         self.today = today  # what "last year" in a search counts from
         self.ranking = Ranking()
-        self._lock = threading.Lock()  # held only to swap generations and count their users, never for a search
-        self._generation: Generation | None = None
-        self._active = threading.local()  # the generation this thread's search runs on
+        self._published = Published(self.store, vocab)
 
-    @contextmanager
-    def _using(self) -> Iterator[Generation]:
+    def _using(self) -> AbstractContextManager[Generation]:
         """Run on the published generation (the one this thread is already on, inside a search)."""
-        outer = getattr(self._active, "generation", None)
-        generation = self._enter(outer)
-        self._active.generation = generation
-        try:
-            yield generation
-        finally:
-            self._active.generation = outer
-            self._leave(generation)
-
-    def _enter(self, outer: Generation | None) -> Generation:
-        name = outer.name if outer is not None else self.store.current_name()
-        if name is None:
-            raise IndexUnavailableError(
-                f"no index has been published in {self.store.root} yet; run 'coop-library index' first"
-            )
-        with self._lock:
-            generation = outer or self._generation
-            if generation is None or generation.name != name:
-                fresh = Generation(name, self.store, self.vocab)  # built once; other threads wait only for this
-                if self._generation is not None:
-                    self._retire(self._generation)
-                self._generation = generation = fresh
-            generation.users += 1
-            return generation
-
-    def _leave(self, generation: Generation) -> None:
-        with self._lock:
-            generation.users -= 1
-            if generation.retired and generation.users == 0:
-                generation.close()
-
-    def _retire(self, generation: Generation) -> None:
-        generation.retired = True
-        if generation.users == 0:
-            generation.close()
+        return self._published.using()
 
     @property
     def _now(self) -> Generation:
         """The generation this thread is searching, or the published one."""
-        active = getattr(self._active, "generation", None)
-        if active is not None:
-            return active
-        with self._using() as generation:
-            return generation
+        return self._published.now()
 
     def _current(self):  # type: ignore[no-untyped-def]
         """This thread's searcher of the published generation."""
@@ -237,10 +102,7 @@ class Library:
         self._now.results.clear()
 
     def close(self) -> None:
-        with self._lock:
-            if self._generation is not None:
-                self._retire(self._generation)
-            self._generation = None
+        self._published.close()
 
     def status(self) -> Manifest:
         """The published generation's manifest: number, time and documents."""
@@ -297,7 +159,9 @@ class Library:
         elif only_words(parsed.query):  # wildcards become words, so most searches in syntax take the fast path
             text_mask = self.matches.postings(parsed.query).mask
         else:
-            syntax = self._syntax_matches(searcher, parsed.query, notices)
+            syntax = syntax_matches(
+                searcher, parsed.query, self.syntax_seconds, self.facets.size, self.facets.live, notices
+            )
             text_mask = syntax.mask
         years = self.facets.year_range(request.year_from, request.year_to)
         selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
@@ -434,23 +298,6 @@ class Library:
             text = highlighter.snippet(doc.body, doc.summary) if highlighter else snippets.plain_snippet(doc.summary)
             hits.append(self._hit(doc, text, concepts.missing_from(docnum) if concepts else []))
         return hits
-
-    def _syntax_matches(self, searcher, query, notices: list[str]) -> SyntaxMatches:  # type: ignore[no-untyped-def]
-        """Every document a query in search syntax matches, with Whoosh's score, within the time budget.
-
-        A search that runs out of time ends with what it found by then and says so, and frees its worker.
-        """
-        found = collectors.UnlimitedCollector()
-        timed = _Deadline(found, time.monotonic() + self.syntax_seconds)
-        try:
-            searcher.search_with_collector(query, timed)
-        except collectors.TimeLimit:
-            notices.append(
-                f"This search took longer than {self.syntax_seconds:g} seconds, so it stopped early and shows what it "
-                "had found by then; fewer or longer words, or fewer wildcards, will find everything."
-            )
-        scores = {hit.docnum: hit.score for hit in found.results()}
-        return SyntaxMatches(bitset(scores, self.facets.size) & self.facets.live, scores)
 
     def _scored(self, searcher, query, final: int, count: int) -> list[int]:  # type: ignore[no-untyped-def]
         """The best `count` documents of `final` for a query written in search syntax, scored by Whoosh."""
