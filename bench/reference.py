@@ -21,7 +21,7 @@ from library.tagging import Tagger
 from library.vocab import Vocabularies
 from library.wording import FRAME_WORDS
 
-FACETS = ("theme", "council", "type", "region")
+FACETS = ("theme", "council", "type", "region", "principle")
 WEIGHTS = (3.0, 2.0, 1.0, 3.0)  # title, summary, body, tags: the product's field boosts
 MAX_BYTES = 20 * 1024 * 1024
 SCHEMA = """
@@ -106,6 +106,7 @@ class Reference:
         regions = dict.fromkeys(self.vocab.councils[c].region_id for c in doc.council_ids if c in self.vocab.councils)
         rows = [(rowid, "theme", t) for t in doc.theme_ids] + [(rowid, "council", c) for c in doc.council_ids]
         rows += [(rowid, "type", doc.doc_type)] + [(rowid, "region", r) for r in regions]
+        rows += [(rowid, "principle", p) for p in doc.principle_ids]
         self.db.executemany("INSERT INTO facet(doc, field, value) VALUES (?,?,?)", rows)
 
     def _delete(self, rowid: int) -> None:

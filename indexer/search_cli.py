@@ -26,6 +26,7 @@ from .report import EXIT_FATAL
 @click.option("--council", multiple=True, help="Only this council id (repeat for any of several).")
 @click.option("--type", "doc_type", multiple=True, help="Only this document type id (repeat for any of several).")
 @click.option("--region", multiple=True, help="Only this region id (repeat for any of several).")
+@click.option("--principle", multiple=True, help="Only this network principle id (repeat for any of several).")
 @click.option("--from", "year_from", type=int, help="Only documents from this year on.")
 @click.option("--to", "year_to", type=int, help="Only documents up to this year.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Order of results.")
@@ -33,7 +34,19 @@ from .report import EXIT_FATAL
 @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def search(
-    query: str, index_dir: Path, theme, council, doc_type, region, year_from, year_to, sort, page, per_page, as_json
+    query: str,
+    index_dir: Path,
+    theme,
+    council,
+    doc_type,
+    region,
+    principle,
+    year_from,
+    year_to,
+    sort,
+    page,
+    per_page,
+    as_json,
 ) -> None:  # type: ignore[no-untyped-def]
     """Search the library, with facet counts.
 
@@ -63,6 +76,7 @@ def search(
                 sort,
                 page,
                 per_page,
+                tuple(principle),
             )
         )
     except LibraryError as exc:

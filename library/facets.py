@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 
-FACET_FIELDS = ("theme", "council", "type", "year", "region")
+FACET_FIELDS = ("theme", "council", "type", "year", "region", "principle")
 
 
 def bitset(docnums: Iterable[int], size: int) -> int:
@@ -36,7 +36,7 @@ class FacetIndex:
         self.size = reader.doc_count_all()
         self.live = bitset(reader.all_doc_ids(), self.size)
         self.values: dict[str, dict[str, int]] = {}
-        for fieldname in ("theme", "council", "type", "region", "practice"):
+        for fieldname in ("theme", "council", "type", "region", "principle", "practice"):
             per_value = {}
             for term in reader.lexicon(fieldname):
                 value = term.decode("utf-8")

@@ -82,6 +82,7 @@ class Document:
     source_path: str = ""
     content_hash: str = ""
     doc_type_source: str = DECLARED
+    principles: list[Tag] = field(default_factory=list)  # the network's principles the practice shows
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -107,6 +108,10 @@ class Document:
         return [t.value for t in self.themes]
 
     @property
+    def principle_ids(self) -> list[str]:
+        return [t.value for t in self.principles]
+
+    @property
     def year(self) -> int | None:
         return self.date.year if self.date else None
 
@@ -122,6 +127,7 @@ class Document:
         values = dict(data)
         values["councils"] = [Tag(**t) for t in values.get("councils", [])]  # type: ignore[union-attr]
         values["themes"] = [Tag(**t) for t in values.get("themes", [])]  # type: ignore[union-attr]
+        values["principles"] = [Tag(**t) for t in values.get("principles", [])]  # type: ignore[union-attr]
         raw_date = values.get("date")
         values["date"] = DocDate.parse(raw_date) if raw_date else None
         return cls(**values)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    principle: tuple[str, ...] = ()
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return () if facet == "year" else getattr(self, facet)
@@ -53,6 +54,7 @@ class Hit:
     lead: dict[str, str] | None = None  # the lead council, {"id", "name"}
     lead_contact: str = ""
     missing: list[str] = field(default_factory=list)  # the search's distinctive words this document does not hold
+    principles: list[dict[str, str]] = field(default_factory=list)  # the network principles it shows, {"id", "label"}
 
 
 @dataclass

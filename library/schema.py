@@ -55,6 +55,7 @@ def build_schema() -> Schema:
         words=ProseField(stemmed=False, phrase=False),
         council=KEYWORD(stored=True, commas=True, scorable=True),
         theme=KEYWORD(stored=True, commas=True, scorable=True),
+        principle=KEYWORD(stored=True, commas=True, scorable=True),
         # The councils that did the practice (declared ones, else inferred): what the answer line counts.
         practice=KEYWORD(commas=True),
         type=ID(stored=True),
@@ -87,6 +88,7 @@ def document_fields(doc: Document, vocab: Vocabularies, added: int = 0) -> dict[
         "council": ",".join(doc.council_ids),
         "practice": ",".join(doc.practice_council_ids),
         "theme": ",".join(doc.theme_ids),
+        "principle": ",".join(doc.principle_ids),
         "type": doc.doc_type,
         "region": ",".join(regions),
         "path": doc.source_path,

@@ -323,6 +323,7 @@ class Library:
             summary=doc.summary, snippet=snippet_html, url=f"/doc/{doc.id}",
             lead={"id": lead, "name": self.council_name(lead)} if lead else None,
             lead_contact=doc.lead_contact, missing=missing or [],
+            principles=[{"id": p, "label": self.principle_label(p)} for p in doc.principle_ids],
         )  # fmt: skip
 
     def _clean_filters(self, request: SearchRequest, notices: list[str]) -> SearchRequest:
@@ -331,6 +332,7 @@ class Library:
             "council": self.vocab.councils,
             "type": self.vocab.doc_types,
             "region": REGIONS,
+            "principle": self.vocab.principles,
         }
         changes: dict[str, object] = {}
         for name, vocabulary in known.items():
@@ -367,11 +369,17 @@ class Library:
             return doc_type.label if doc_type else value
         if facet == "region":
             return REGIONS.get(value, value)
+        if facet == "principle":
+            return self.principle_label(value)
         return value
 
     def council_name(self, council_id: str) -> str:
         council = self.vocab.councils.get(council_id)
         return council.name if council else council_id
+
+    def principle_label(self, principle_id: str) -> str:
+        principle = self.vocab.principles.get(principle_id)
+        return principle.label if principle else principle_id
 
     def theme_label(self, theme_id: str) -> str:
         theme = self.vocab.themes.get(theme_id)

@@ -14,7 +14,7 @@ from .vocab import Vocabularies
 
 KNOWN_KEYS = {
     "id", "title", "type", "councils", "themes", "date", "year", "summary",
-    "source_url", "lead_contact", "partners", "mentioned",
+    "source_url", "lead_contact", "partners", "mentioned", "principles",
 }  # fmt: skip
 DEFAULT_TYPES = {".html": "press-release", ".htm": "press-release", ".pdf": "report"}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
@@ -57,6 +57,9 @@ class Tagger:
             ThemeRule(t.id, [_signal_pattern(s) for s in (t.label, *t.signals)]) for t in vocab.themes.values()
         ]
         self._acronyms = {t.id: [s for s in t.signals if s.isupper()] for t in vocab.themes.values()}
+        self.principle_rules = [
+            ThemeRule(p.id, [_signal_pattern(s) for s in (p.label, *p.signals)]) for p in vocab.principles.values()
+        ]
 
     def infer_councils(self, text: str) -> list[str]:
         """Return the ids of councils named in the text, in order of first mention."""
@@ -72,6 +75,12 @@ class Tagger:
             if score >= THEME_THRESHOLD:
                 scored.append((-score, rule.theme_id))
         return [theme_id for _, theme_id in sorted(scored)[:MAX_INFERRED_THEMES]]
+
+    def infer_principles(self, title: str, text: str) -> list[str]:
+        """Return the network principles whose signals the text carries strongly enough."""
+        folded_title, folded_text = fold(title), fold(text)
+        scored = [(-rule.score(folded_title, folded_text), rule.theme_id) for rule in self.principle_rules]
+        return [pid for score, pid in sorted(scored) if -score >= THEME_THRESHOLD][:MAX_INFERRED_THEMES]
 
     def build(self, raw: RawDocument, content_hash: str) -> tuple[Document, list[str]]:
         """Make a Document from a file's raw metadata and text; return it with any warnings."""
@@ -109,6 +118,13 @@ class Tagger:
         if "themes" not in meta or (doc.themes == [] and meta.get("themes") not in ([], None)):
             doc.themes = [
                 Tag(t, INFERRED) for t in self.infer_themes(doc.title, f"{doc.summary}\n{doc.body[:INFER_CHARS]}")
+            ]
+        doc.principles = self._tags(
+            meta, "principles", self.vocab.principle_names, "principles (principles.yaml)", warnings
+        )
+        if "principles" not in meta or (doc.principles == [] and meta.get("principles") not in ([], None)):
+            doc.principles = [
+                Tag(p, INFERRED) for p in self.infer_principles(doc.title, f"{doc.summary}\n{doc.body[:INFER_CHARS]}")
             ]
         doc.mentioned = [
             t.value

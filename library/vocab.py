@@ -44,8 +44,9 @@ COUNCIL_TYPES = {
     "community-council": "Community council",
     "sui-generis": "Sui generis authority",
 }
-VOCABULARY_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml", SYNONYMS_FILE)
-TAGGING_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml")  # what a document's tags depend on
+PRINCIPLES_FILE = "principles.yaml"
+VOCABULARY_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml", PRINCIPLES_FILE, SYNONYMS_FILE)
+TAGGING_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml", PRINCIPLES_FILE)  # what a document's tags depend on
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ class Vocabularies:
     councils: dict[str, Council]
     folder: Path
     synonyms: Thesaurus = field(default_factory=Thesaurus)
+    principles: dict[str, Theme] = field(default_factory=dict)  # the network's principles, shaped as themes
     council_names: NameIndex = field(init=False)
     theme_names: NameIndex = field(init=False)
+    principle_names: NameIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.council_names = NameIndex()
@@ -102,6 +105,9 @@ class Vocabularies:
         self.theme_names = NameIndex()
         for t in self.themes.values():
             self.theme_names.add(t.id, t.id, t.label)
+        self.principle_names = NameIndex()
+        for p in self.principles.values():
+            self.principle_names.add(p.id, p.id, p.label)
 
 
 def tagging_fingerprint(folder: Path) -> dict[str, str]:
@@ -123,13 +129,16 @@ def vocabulary_folder(corpus: Path) -> Path:
 
 
 def load_vocabularies(folder: Path) -> Vocabularies:
-    """Load and validate themes.yaml, councils.yaml, doc_types.yaml and synonyms.yaml from a folder."""
+    """Load and validate themes.yaml, councils.yaml, doc_types.yaml, principles.yaml and synonyms.yaml."""
     return Vocabularies(
         themes=_load_entries(folder / "themes.yaml", "themes", _theme),
         doc_types=_load_entries(folder / "doc_types.yaml", "doc_types", _doc_type),
         councils=_check_links(folder / "councils.yaml", _load_entries(folder / "councils.yaml", "councils", _council)),
         folder=folder,
         synonyms=load_thesaurus(folder),
+        principles=_load_entries(folder / PRINCIPLES_FILE, "principles", _principle)
+        if (folder / PRINCIPLES_FILE).exists()
+        else {},
     )
 
 
@@ -203,6 +212,10 @@ def _slug(raw: dict) -> str:
 
 def _theme(raw: dict) -> Theme:
     return Theme(_slug(raw), _text(raw, "label"), _text(raw, "description"), _strings(raw, "signals"))
+
+
+def _principle(raw: dict) -> Theme:
+    return Theme(_slug(raw), _text(raw, "label"), _text(raw, "statement"), _strings(raw, "signals"))
 
 
 def _doc_type(raw: dict) -> DocType:

@@ -20,6 +20,8 @@ PAGES = {
     "document": f"/doc/{CROYDON}",
     "council": "/council/plymouth",
     "council-contacts": "/council/croydon",
+    "principle": "/principle/innovation",
+    "principles": "/principles",
     "theme": "/theme/food",
     "help": "/help",
     "councils": "/councils",

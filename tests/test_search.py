@@ -277,8 +277,9 @@ def test_json_shape(bundled):
         "lead",
         "lead_contact",
         "missing",
+        "principles",
     ]
-    assert list(data["facets"]) == ["theme", "council", "type", "year", "region"]
+    assert list(data["facets"]) == ["theme", "council", "type", "year", "region", "principle"]
     assert set(data["facets"]["theme"][0]) == {"value", "label", "count", "selected"}
     assert data["results"][0]["url"] == f"/doc/{data['results'][0]['id']}"
 

@@ -28,6 +28,9 @@ def api_document(doc_id: str):  # type: ignore[no-untyped-def]
     data = doc.to_dict()
     data["councils"] = [{"id": t.value, "name": lib.council_name(t.value), "source": t.source} for t in doc.councils]
     data["themes"] = [{"id": t.value, "label": lib.theme_label(t.value), "source": t.source} for t in doc.themes]
+    data["principles"] = [
+        {"id": t.value, "label": lib.principle_label(t.value), "source": t.source} for t in doc.principles
+    ]
     data["url"] = external_url("pages.document", doc_id=doc.id)
     for private in ("content_hash", "extra"):
         data.pop(private, None)
@@ -89,6 +92,7 @@ def openapi_document() -> dict[str, object]:
                         _list_param("council", "Council"),
                         _list_param("type", "Document type"),
                         _list_param("region", "Region"),
+                        _list_param("principle", "Network principle"),
                         {"name": "from", "in": "query", "description": "First year.", "schema": year},
                         {"name": "to", "in": "query", "description": "Last year.", "schema": year},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
@@ -144,7 +148,9 @@ def openapi_document() -> dict[str, object]:
                     "lead": {"oneOf": [{"type": "null"}, tagged], "description": "The lead council."},
                     "lead_contact": {"type": "string", "description": "Who to contact, where the document says."},
                     "missing": {"type": "array", "items": {"type": "string"},
-                                "description": "The search's distinctive words this document does not hold."}}},
+                                "description": "The search's distinctive words this document does not hold."},
+                    "principles": {"type": "array", "items": tagged,
+                                   "description": "The network principles the practice shows."}}},
                 "Answer": {"type": "object", "required": ["documents", "councils", "missing", "expanded"],
                            "properties": {
                     "documents": {"type": "integer", "minimum": 0,
@@ -172,6 +178,7 @@ def openapi_document() -> dict[str, object]:
                     "id": {"type": "string"}, "title": {"type": "string"}, "doc_type": {"type": "string"},
                     "date": {"type": ["string", "null"]}, "summary": {"type": "string"}, "body": {"type": "string"},
                     "councils": {"type": "array", "items": tagged}, "themes": {"type": "array", "items": tagged},
+                    "principles": {"type": "array", "items": tagged},
                     "source_url": {"type": "string"}, "lead_contact": {"type": "string"},
                     "partners": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}},
             },

@@ -23,7 +23,7 @@ from .urls import search_url
 bp = Blueprint("exports", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 50
-CSV_COLUMNS = ("id", "title", "type", "date", "councils", "themes", "summary", "url")
+CSV_COLUMNS = ("id", "title", "type", "date", "councils", "themes", "principles", "summary", "url")
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP's CSV injection advice).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,7 +44,7 @@ def search_csv() -> Response:
         row = [
             hit.id, hit.title, hit.type, hit.date,
             "; ".join(c["name"] for c in hit.councils), "; ".join(t["label"] for t in hit.themes),
-            hit.summary, external_url("pages.document", doc_id=hit.id),
+            "; ".join(p["label"] for p in hit.principles), hit.summary, external_url("pages.document", doc_id=hit.id),
         ]  # fmt: skip
         writer.writerow([neutralise(str(cell)) for cell in row])
     return Response(

@@ -133,6 +133,30 @@ def themes():  # type: ignore[no-untyped-def]
     return render_template("themes.html", themes=listed, counts=counts)
 
 
+@bp.get("/principle/<principle_id>")
+def principle(principle_id: str):  # type: ignore[no-untyped-def]
+    lib = library()
+    found = lib.vocab.principles.get(principle_id)
+    if found is None:
+        abort(404)
+    page = search_request(request.args).page
+    result = lib.search(SearchRequest(principle=(found.id,), sort="newest", page=page))
+    return render_template(
+        "principle.html",
+        principle=found,
+        result=result,
+        page_url=lambda n: url_for("pages.principle", principle_id=found.id, page=n),
+    )
+
+
+@bp.get("/principles")
+def principles():  # type: ignore[no-untyped-def]
+    lib = library()
+    overview = lib.search(SearchRequest(per_page=1))
+    counts = {v.value: v.count for v in overview.facets["principle"]}
+    return render_template("principles.html", principles=list(lib.vocab.principles.values()), counts=counts)
+
+
 @bp.get("/help")
 def help_page():  # type: ignore[no-untyped-def]
     return render_template("help.html")

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from library.search import MAX_PER_PAGE, SORTS, SearchRequest
 
-FILTERS = ("theme", "council", "type", "region")
+FILTERS = ("theme", "council", "type", "region", "principle")
 MAX_VALUES = 50  # values of one filter in one URL
 MAX_VALUE_CHARS = 200
 MAX_PAGE = 100_000
@@ -54,6 +54,7 @@ def search_request(
         council=filters["council"],
         type=filters["type"],
         region=filters["region"],
+        principle=filters["principle"],
         year_from=_year(args, "from"),
         year_to=_year(args, "to"),
         sort=_sort(args, strict),

@@ -11,8 +11,14 @@ from library.vocab import Theme
 
 from .urls import has_filters, search_url, toggle_url
 
-FACET_NAMES = {"theme": "Theme", "council": "Council", "type": "Document type", "region": "Region", "year": "Year"}
-FACET_PLURALS = {"theme": "themes", "council": "councils", "type": "types", "region": "regions", "year": "years"}
+FACET_NAMES = {
+    "theme": "Theme", "council": "Council", "type": "Document type", "region": "Region", "year": "Year",
+    "principle": "Network principle",
+}  # fmt: skip
+FACET_PLURALS = {
+    "theme": "themes", "council": "councils", "type": "types", "region": "regions", "year": "years",
+    "principle": "principles",
+}  # fmt: skip
 FACET_SHOWN = 6  # values of a facet shown before "more"
 FACET_LISTED = 40  # values listed on the search page; the rest are on the facet's own page
 

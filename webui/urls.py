@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 # Parameters in the order they appear in a URL; page is dropped whenever anything else changes.
-ORDER = ("q", "theme", "council", "type", "region", "from", "to", "sort", "page")
+ORDER = ("q", "theme", "council", "type", "region", "principle", "from", "to", "sort", "page")
 
 
 def search_url(
