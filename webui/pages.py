@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from library import citation
 from library.model import Document
 from library.search import Library, SearchRequest, SearchResult
-from library.vocab import COUNCIL_TYPES, REGIONS
+from library.vocab import COUNCIL_TYPES, REGIONS, Theme
 
 from .hosts import external_url
 from .params import search_request
@@ -102,15 +102,7 @@ def council(council_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/theme/<theme_id>")
 def theme(theme_id: str):  # type: ignore[no-untyped-def]
-    lib = library()
-    found = lib.vocab.themes.get(theme_id)
-    if found is None:
-        abort(404)
-    page = search_request(request.args).page
-    result = lib.search(SearchRequest(theme=(found.id,), sort="newest", page=page))
-    return render_template(
-        "theme.html", theme=found, result=result, page_url=lambda n: url_for("pages.theme", theme_id=found.id, page=n)
-    )
+    return _tag_page("theme", library().vocab.themes.get(theme_id), "theme.html", "theme_id")
 
 
 @bp.get("/councils")
@@ -135,17 +127,20 @@ def themes():  # type: ignore[no-untyped-def]
 
 @bp.get("/principle/<principle_id>")
 def principle(principle_id: str):  # type: ignore[no-untyped-def]
-    lib = library()
-    found = lib.vocab.principles.get(principle_id)
+    return _tag_page("principle", library().vocab.principles.get(principle_id), "principle.html", "principle_id")
+
+
+def _tag_page(facet: str, found: Theme | None, template: str, key: str):  # type: ignore[no-untyped-def]
+    """A theme's or principle's documents, newest first, a page at a time; 404 if there is no such one."""
     if found is None:
         abort(404)
     page = search_request(request.args).page
-    result = lib.search(SearchRequest(principle=(found.id,), sort="newest", page=page))
+    result = library().search(SearchRequest(**{facet: (found.id,)}, sort="newest", page=page))  # type: ignore[arg-type]
     return render_template(
-        "principle.html",
-        principle=found,
+        template,
         result=result,
-        page_url=lambda n: url_for("pages.principle", principle_id=found.id, page=n),
+        page_url=lambda n: url_for(f"pages.{facet}", page=n, **{key: found.id}),
+        **{facet: found},
     )
 
 
