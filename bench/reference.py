@@ -21,7 +21,7 @@ from library.tagging import Tagger
 from library.vocab import Vocabularies
 from library.wording import FRAME_WORDS
 
-FACETS = ("theme", "council", "type", "region", "principle")
+FACETS = ("theme", "council", "type", "region", "principle", "status", "evidence", "organisation")
 WEIGHTS = (3.0, 2.0, 1.0, 3.0)  # title, summary, body, tags: the product's field boosts
 MAX_BYTES = 20 * 1024 * 1024
 SCHEMA = """
@@ -107,6 +107,8 @@ class Reference:
         rows = [(rowid, "theme", t) for t in doc.theme_ids] + [(rowid, "council", c) for c in doc.council_ids]
         rows += [(rowid, "type", doc.doc_type)] + [(rowid, "region", r) for r in regions]
         rows += [(rowid, "principle", p) for p in doc.principle_ids]
+        rows += [(rowid, "status", doc.status)] if doc.status else []
+        rows += [(rowid, "evidence", doc.evidence_id)] + [(rowid, "organisation", o) for o in doc.organisations]
         self.db.executemany("INSERT INTO facet(doc, field, value) VALUES (?,?,?)", rows)
 
     def _delete(self, rowid: int) -> None:
@@ -119,7 +121,7 @@ class Reference:
         return [w for w in words if w not in FRAME_WORDS] or words
 
     def search(self, request: SearchRequest) -> dict[str, object]:
-        """Top results with snippets, the total and all five facets' counts, as the product computes them."""
+        """Top results with snippets, the total and every facet's counts, as the product computes them."""
         db = self.db
         total_docs = db.execute("SELECT count(*) FROM docs").fetchone()[0]
         words = self._words(request.query)

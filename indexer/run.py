@@ -17,7 +17,7 @@ from library.model import Document
 from library.readers import content_hash, file_stat, read_file
 from library.schema import document_fields, stored_document
 from library.store import IndexStore
-from library.tagging import Tagger
+from library.tagging import Tagger, record_gaps
 from library.vocab import Vocabularies, load_vocabularies, tagging_fingerprint, vocabulary_folder
 from library.writing import open_writer
 
@@ -177,6 +177,7 @@ def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ign
     _refuse_duplicate_ids(report, seen, old_by_path)
     if store is None:
         report.documents = len(seen)
+        report.warnings += [FileNote(e.shown, gap, e.doc_id) for e in seen if e.doc for gap in record_gaps(e.doc)]
         return
     _apply(store, vocab, report, seen, old, old_by_path, fingerprint)
 

@@ -27,6 +27,10 @@ from .report import EXIT_FATAL
 @click.option("--type", "doc_type", multiple=True, help="Only this document type id (repeat for any of several).")
 @click.option("--region", multiple=True, help="Only this region id (repeat for any of several).")
 @click.option("--principle", multiple=True, help="Only this network principle id (repeat for any of several).")
+@click.option("--status", multiple=True, help="Only this status id, such as funded (repeat for any of several).")
+@click.option("--evidence", multiple=True, help="Only this evidence level id, such as described (repeatable).")
+@click.option("--organisation", multiple=True, help="Only practice this organisation id took part in (repeatable).")
+@click.option("--members-only", is_flag=True, help="Only practice by councils the sources show in the network.")
 @click.option("--from", "year_from", type=int, help="Only documents from this year on.")
 @click.option("--to", "year_to", type=int, help="Only documents up to this year.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Order of results.")
@@ -41,6 +45,10 @@ def search(
     doc_type,
     region,
     principle,
+    status,
+    evidence,
+    organisation,
+    members_only,
     year_from,
     year_to,
     sort,
@@ -66,17 +74,21 @@ def search(
         library = Library(index_dir, load_vocabularies(vocabulary_folder(corpus)))
         result = library.search(
             SearchRequest(
-                query,
-                tuple(theme),
-                tuple(council),
-                tuple(doc_type),
-                tuple(region),
-                year_from,
-                year_to,
-                sort,
-                page,
-                per_page,
-                tuple(principle),
+                query=query,
+                theme=tuple(theme),
+                council=tuple(council),
+                type=tuple(doc_type),
+                region=tuple(region),
+                year_from=year_from,
+                year_to=year_to,
+                sort=sort,
+                page=page,
+                per_page=per_page,
+                principle=tuple(principle),
+                status=tuple(status),
+                evidence=tuple(evidence),
+                organisation=tuple(organisation),
+                members_only=members_only,
             )
         )
     except LibraryError as exc:
@@ -105,8 +117,12 @@ def listing(result: SearchResult) -> str:
         lines.append(f"Did you mean: {result.suggestion}?")
     lines.append(f"Page {result.page} of {result.pages}")
     for n, hit in enumerate(result.results, start=(result.page - 1) * result.per_page + 1):
-        councils = ", ".join(c["name"] for c in hit.councils) or "the network"
+        councils = ", ".join(c["name"] for c in hit.councils) or "no council named"
         lines += ["", f"{n}. {hit.title} ({hit.date or 'undated'}, {hit.type})", f"   {councils}"]
+        if hit.lead:
+            lines.append(f"   Led by: {hit.lead['name']}")
+        record = [hit.status["label"]] if hit.status else []
+        lines.append("   " + " · ".join([*record, f"What came of it: {hit.evidence.get('label', '')}"]))
         if hit.lead_contact:
             lines.append(f"   Who to contact: {hit.lead_contact}")
         if hit.missing:

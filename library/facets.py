@@ -5,7 +5,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 
-FACET_FIELDS = ("theme", "council", "type", "year", "region", "principle")
+FACET_FIELDS = ("theme", "council", "type", "year", "region", "principle", "status", "evidence", "organisation")
+MEMBER = "member"  # a filter without counts: documents by councils the sources show in the network
 
 
 def bitset(docnums: Iterable[int], size: int) -> int:
@@ -36,7 +37,7 @@ class FacetIndex:
         self.size = reader.doc_count_all()
         self.live = bitset(reader.all_doc_ids(), self.size)
         self.values: dict[str, dict[str, int]] = {}
-        for fieldname in ("theme", "council", "type", "region", "principle", "practice"):
+        for fieldname in (*(f for f in FACET_FIELDS if f != "year"), "practice", MEMBER):
             per_value = {}
             for term in reader.lexicon(fieldname):
                 value = term.decode("utf-8")

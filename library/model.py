@@ -63,6 +63,45 @@ class DocDate:
         return self.year * 10000 + self.month * 100 + self.day
 
 
+@dataclass(frozen=True)
+class Funding:
+    """Money a source says a piece of practice received."""
+
+    amount: int  # whole pounds
+    year: int | None = None
+    source: str = ""  # who gave it, as the source says ("CCIN Policy Lab grant")
+    up_to: bool = False  # the source gives only a ceiling ("up to £10,000")
+    shared: bool = False  # the amount was shared with other projects
+
+    @property
+    def text(self) -> str:
+        words = ("up to " if self.up_to else "") + f"£{self.amount:,}"
+        if self.year:
+            words += f" ({self.year})"
+        if self.source:
+            words += f", {self.source}"
+        if self.shared:
+            words += ", shared with other projects"
+        return words
+
+
+@dataclass(frozen=True)
+class Source:
+    """A publication a document's facts come from."""
+
+    title: str
+    url: str = ""
+    date: str = ""  # as DocDate.iso: a year, a month or a day
+    publisher: str = ""
+    id: str = ""  # the publications.yaml id, when it comes from the register
+
+    @property
+    def citation(self) -> str:
+        """The source in words: title, publisher, date."""
+        parts = [self.title] + [p for p in (self.publisher, self.date) if p]
+        return ", ".join(parts)
+
+
 @dataclass
 class Document:
     """One piece of co-operative practice, ready to index."""
@@ -84,6 +123,18 @@ class Document:
     doc_type_source: str = DECLARED
     principles: list[Tag] = field(default_factory=list)  # the network's principles the practice shows
     extra: dict[str, object] = field(default_factory=dict)
+    lead: str = ""  # the council or organisation that led the practice; empty when the sources name none
+    lead_kind: str = ""  # "council" or "organisation"
+    lead_source: str = DECLARED  # inferred when the only declared council is taken as the lead
+    organisations: list[str] = field(default_factory=list)  # organisations.yaml ids that took part
+    status: str = ""  # a statuses.yaml id
+    funding: list[Funding] = field(default_factory=list)
+    outcomes: str = ""  # what came of it, as the sources report it
+    evidence: str = ""  # an evidence.yaml id; empty means nothing reported
+    evaluation_url: str = ""
+    sources: list[Source] = field(default_factory=list)
+    written_for_library: bool = False  # the library's own summary, not a council's or the network's publication
+    last_reviewed: DocDate | None = None
 
     @property
     def council_ids(self) -> list[str]:
@@ -100,8 +151,13 @@ class Document:
 
     @property
     def lead_council_id(self) -> str | None:
-        """The lead council: the first declared council, if any."""
-        return next((t.value for t in self.councils if t.source == DECLARED), None)
+        """The lead council, when a council led the practice."""
+        return self.lead if self.lead_kind == "council" and self.lead else None
+
+    @property
+    def evidence_id(self) -> str:
+        """How we know what came of it; nothing declared means nothing reported."""
+        return self.evidence or "not-reported"
 
     @property
     def theme_ids(self) -> list[str]:
@@ -119,6 +175,7 @@ class Document:
         """Return a JSON-ready dict of every field."""
         data = asdict(self)
         data["date"] = self.date.iso if self.date else None
+        data["last_reviewed"] = self.last_reviewed.iso if self.last_reviewed else None
         return data
 
     @classmethod
@@ -128,6 +185,9 @@ class Document:
         values["councils"] = [Tag(**t) for t in values.get("councils", [])]  # type: ignore[union-attr]
         values["themes"] = [Tag(**t) for t in values.get("themes", [])]  # type: ignore[union-attr]
         values["principles"] = [Tag(**t) for t in values.get("principles", [])]  # type: ignore[union-attr]
-        raw_date = values.get("date")
-        values["date"] = DocDate.parse(raw_date) if raw_date else None
+        values["funding"] = [Funding(**f) for f in values.get("funding", [])]  # type: ignore[union-attr]
+        values["sources"] = [Source(**s) for s in values.get("sources", [])]  # type: ignore[union-attr]
+        for key in ("date", "last_reviewed"):
+            raw_date = values.get(key)
+            values[key] = DocDate.parse(raw_date) if raw_date else None
         return cls(**values)  # type: ignore[arg-type]

@@ -26,6 +26,10 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     principle: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    organisation: tuple[str, ...] = ()
+    members_only: bool = False  # only practice by councils the sources show in the network
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return () if facet == "year" else getattr(self, facet)
@@ -51,10 +55,15 @@ class Hit:
     summary: str
     snippet: str
     url: str
-    lead: dict[str, str] | None = None  # the lead council, {"id", "name"}
+    lead: dict[str, str] | None = None  # who led it, {"id", "name", "kind"}: kind "council" or "organisation"
     lead_contact: str = ""
     missing: list[str] = field(default_factory=list)  # the search's distinctive words this document does not hold
     principles: list[dict[str, str]] = field(default_factory=list)  # the network principles it shows, {"id", "label"}
+    organisations: list[dict[str, str]] = field(default_factory=list)  # other participants, {"id", "name"}
+    status: dict[str, str] | None = None  # how far it had got, {"id", "label"}
+    evidence: dict[str, str] = field(default_factory=dict)  # how we know what came of it, {"id", "label"}
+    outcomes: str = ""
+    sources: list[dict[str, str]] = field(default_factory=list)  # {"title", "url", "date", "publisher"}
 
 
 @dataclass

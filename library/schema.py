@@ -58,6 +58,11 @@ def build_schema() -> Schema:
         principle=KEYWORD(stored=True, commas=True, scorable=True),
         # The councils that did the practice (declared ones, else inferred): what the answer line counts.
         practice=KEYWORD(commas=True),
+        organisation=KEYWORD(commas=True),
+        status=ID(),
+        evidence=ID(),
+        # "yes" when a council that did the practice is one the sources show in the network.
+        member=ID(),
         type=ID(stored=True),
         region=KEYWORD(stored=True, commas=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
@@ -89,6 +94,8 @@ def document_fields(doc: Document, vocab: Vocabularies, added: int = 0) -> dict[
         "practice": ",".join(doc.practice_council_ids),
         "theme": ",".join(doc.theme_ids),
         "principle": ",".join(doc.principle_ids),
+        "organisation": ",".join(doc.organisations),
+        "evidence": doc.evidence_id,
         "type": doc.doc_type,
         "region": ",".join(regions),
         "path": doc.source_path,
@@ -98,7 +105,16 @@ def document_fields(doc: Document, vocab: Vocabularies, added: int = 0) -> dict[
     }
     if doc.year:
         fields["year"] = doc.year
+    if doc.status:  # an empty ID would be indexed as the value "" and counted in the facet
+        fields["status"] = doc.status
+    if any(_is_member(vocab, c) for c in doc.practice_council_ids):
+        fields["member"] = "yes"
     return fields
+
+
+def _is_member(vocab: Vocabularies, council_id: str) -> bool:
+    council = vocab.councils.get(council_id)
+    return bool(council and council.is_member)
 
 
 def tag_text(doc: Document, vocab: Vocabularies) -> str:

@@ -15,7 +15,7 @@ from whoosh import sorting
 from . import snippets
 from .answer import Answer, count_answer
 from .bounds import SyntaxMatches, bound_expansions, syntax_matches
-from .facets import FACET_FIELDS, DateOrder, FacetIndex, members
+from .facets import FACET_FIELDS, MEMBER, DateOrder, FacetIndex, members
 from .generation import Generation, Published
 from .matching import (
     ConceptMatches,
@@ -164,6 +164,8 @@ class Library:
             )
             text_mask = syntax.mask
         years = self.facets.year_range(request.year_from, request.year_to)
+        if request.members_only:  # a filter with no counts of its own: it narrows every facet alike
+            years &= self.facets.values[MEMBER].get("yes", 0)
         selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
         filtered = years
         for mask in selections.values():
@@ -252,10 +254,10 @@ class Library:
             for council_id, mask in self.facets.values["practice"].items()
             if mask & docs
             and (not chosen or council_id in chosen)
-            and (not regions or self._region_of(council_id) in regions)
+            and (not regions or self.region_of(council_id) in regions)
         )
 
-    def _region_of(self, council_id: str) -> str:
+    def region_of(self, council_id: str) -> str:
         council = self.vocab.councils.get(council_id)
         return council.region_id if council else ""
 
@@ -315,15 +317,19 @@ class Library:
         return best_first(keys, count, self.dates.date)
 
     def _hit(self, doc: Document, snippet_html: str, missing: list[str] | None = None) -> Hit:
-        lead = doc.lead_council_id
         return Hit(
             id=doc.id, title=doc.title, type=doc.doc_type, date=doc.date.iso if doc.date else "", year=doc.year,
             councils=[{"id": c, "name": self.council_name(c)} for c in doc.council_ids],
             themes=[{"id": t, "label": self.theme_label(t)} for t in doc.theme_ids],
             summary=doc.summary, snippet=snippet_html, url=f"/doc/{doc.id}",
-            lead={"id": lead, "name": self.council_name(lead)} if lead else None,
+            lead={"id": doc.lead, "name": self.lead_name(doc), "kind": doc.lead_kind} if doc.lead else None,
             lead_contact=doc.lead_contact, missing=missing or [],
             principles=[{"id": p, "label": self.principle_label(p)} for p in doc.principle_ids],
+            organisations=[{"id": o, "name": self.organisation_name(o)} for o in doc.organisations],
+            status={"id": doc.status, "label": self.label("status", doc.status)} if doc.status else None,
+            evidence={"id": doc.evidence_id, "label": self.label("evidence", doc.evidence_id)},
+            outcomes=doc.outcomes,
+            sources=[{"title": s.title, "url": s.url, "date": s.date, "publisher": s.publisher} for s in doc.sources],
         )  # fmt: skip
 
     def _clean_filters(self, request: SearchRequest, notices: list[str]) -> SearchRequest:
@@ -333,6 +339,9 @@ class Library:
             "type": self.vocab.doc_types,
             "region": REGIONS,
             "principle": self.vocab.principles,
+            "status": self.vocab.statuses,
+            "evidence": self.vocab.evidence,
+            "organisation": self.vocab.organisations,
         }
         changes: dict[str, object] = {}
         for name, vocabulary in known.items():
@@ -371,7 +380,22 @@ class Library:
             return REGIONS.get(value, value)
         if facet == "principle":
             return self.principle_label(value)
+        if facet == "organisation":
+            return self.organisation_name(value)
+        if facet in ("status", "evidence"):
+            entry = (self.vocab.statuses if facet == "status" else self.vocab.evidence).get(value)
+            return entry.label if entry else value.replace("-", " ").capitalize()
         return value
+
+    def organisation_name(self, organisation_id: str) -> str:
+        organisation = self.vocab.organisations.get(organisation_id)
+        return organisation.name if organisation else organisation_id
+
+    def lead_name(self, doc: Document) -> str:
+        """The name of whoever led the practice, council or organisation."""
+        if doc.lead_kind == "organisation":
+            return self.organisation_name(doc.lead)
+        return self.council_name(doc.lead)
 
     def council_name(self, council_id: str) -> str:
         council = self.vocab.councils.get(council_id)
@@ -388,7 +412,11 @@ class Library:
     def contacts(self, council_id: str) -> list[Hit]:
         """The documents a council led that say who to contact, newest first."""
         everything = self.export(SearchRequest(council=(council_id,), sort="newest"))
-        return [hit for hit in everything.results if hit.lead and hit.lead["id"] == council_id and hit.lead_contact]
+        return [
+            hit
+            for hit in everything.results
+            if hit.lead and hit.lead["kind"] == "council" and hit.lead["id"] == council_id and hit.lead_contact
+        ]
 
     def document(self, doc_id: str) -> Document | None:
         """Return one document by id, or None."""

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from .model import DECLARED, INFERRED, DocDate, Document, Tag
+from .model import DECLARED, INFERRED, DocDate, Document, Funding, Source, Tag
 from .names import Gazetteer, fold
 from .readers import RawDocument
 from .readers.common import clean_text
@@ -15,7 +15,12 @@ from .vocab import Vocabularies
 KNOWN_KEYS = {
     "id", "title", "type", "councils", "themes", "date", "year", "summary",
     "source_url", "lead_contact", "partners", "mentioned", "principles",
+    "lead", "organisations", "status", "funding", "outcomes", "evidence", "evaluation_url", "sources",
+    "written_for_library", "last_reviewed",
 }  # fmt: skip
+FUNDING_KEYS = {"amount", "year", "source", "up_to", "shared"}
+SOURCE_KEYS = {"title", "url", "date", "publisher"}
+_HTTP = re.compile(r"^https?://[^\s<>\"']+$")
 DEFAULT_TYPES = {".html": "press-release", ".htm": "press-release", ".pdf": "report"}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 THEME_THRESHOLD = 2
@@ -99,7 +104,6 @@ class Tagger:
             body=raw.body,
             source_url=self._url(meta, warnings),
             lead_contact=_text(meta, "lead_contact", warnings),
-            partners=_list(meta, "partners", warnings),
             source_path=raw.path,
             content_hash=content_hash,
             extra={k: _stored(meta[k]) for k in unknown},
@@ -132,7 +136,103 @@ class Tagger:
                 meta, "mentioned", self.vocab.council_names, "council register (councils.yaml)", warnings
             )
         ]
+        self._record(doc, meta, warnings)
         return doc, warnings
+
+    def _record(self, doc: Document, meta: dict[str, object], warnings: list[str]) -> None:
+        """The network's record of the practice: who led and took part, how far it got, what came of it, sources."""
+        doc.organisations = [
+            t.value
+            for t in self._tags(meta, "organisations", self.vocab.organisation_names, "organisations.yaml", warnings)
+        ]
+        for name in _list(meta, "partners", warnings):  # the older key: free text, kept as written when unknown
+            ident, _ = self.vocab.organisation_names.resolve(name)
+            if ident and ident not in doc.organisations:
+                doc.organisations.append(ident)
+            elif not ident:
+                doc.partners.append(name)
+        self._lead(doc, meta, warnings)
+        doc.status = self._choice(meta, "status", self.vocab.statuses, "statuses.yaml", warnings)
+        doc.evidence = self._choice(meta, "evidence", self.vocab.evidence, "evidence.yaml", warnings)
+        doc.outcomes = _text(meta, "outcomes", warnings)
+        doc.evaluation_url = self._url(meta, warnings, "evaluation_url")
+        if doc.evidence == "independently-evaluated" and not doc.evaluation_url:
+            warnings.append("evidence: independently-evaluated needs an evaluation_url naming the evaluation")
+        doc.funding = _funding(meta.get("funding"), warnings)
+        doc.sources = self._sources(meta.get("sources"), warnings)
+        flag = meta.get("written_for_library")
+        if flag is not None and not isinstance(flag, bool):
+            warnings.append(f"written_for_library: expected true or false, got {flag!r}; ignored")
+        doc.written_for_library = flag is True
+        if meta.get("last_reviewed") not in (None, ""):
+            try:
+                doc.last_reviewed = DocDate.parse(meta["last_reviewed"])
+            except ValueError as exc:
+                warnings.append(f"last_reviewed: {exc}")
+
+    def _lead(self, doc: Document, meta: dict[str, object], warnings: list[str]) -> None:
+        value = meta.get("lead")
+        if value in (None, ""):
+            declared = [t.value for t in doc.councils if t.source == DECLARED]
+            if len(declared) == 1:  # one council did it: it led, though the front matter does not say so
+                doc.lead, doc.lead_kind, doc.lead_source = declared[0], "council", INFERRED
+            return
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            warnings.append("lead: expected one council or organisation; ignored")
+            return
+        name = clean_text(str(value))
+        council, council_candidates = self.vocab.council_names.resolve(name)
+        organisation, _ = self.vocab.organisation_names.resolve(name)
+        if council:
+            doc.lead, doc.lead_kind = council, "council"
+            if council not in doc.council_ids:
+                doc.councils.insert(0, Tag(council, DECLARED))
+        elif organisation:
+            doc.lead, doc.lead_kind = organisation, "organisation"
+            if organisation not in doc.organisations:
+                doc.organisations.insert(0, organisation)
+        elif council_candidates:
+            warnings.append(f"lead: {name!r} could be any of {', '.join(council_candidates)}; use the id")
+        else:
+            warnings.append(
+                f"lead: {name!r} is in neither councils.yaml nor organisations.yaml; add it there or fix the spelling"
+            )
+
+    def _choice(self, meta: dict[str, object], key: str, vocabulary, where: str, warnings: list[str]) -> str:  # type: ignore[no-untyped-def]
+        value = meta.get(key)
+        if value in (None, ""):
+            return ""
+        wanted = fold(str(value)).strip().replace(" ", "-")
+        for entry in vocabulary.values():
+            if wanted in (entry.id, fold(entry.label).replace(" ", "-")):
+                return str(entry.id)
+        choices = ", ".join(vocabulary) or f"none: {where} is missing"
+        warnings.append(f"{key}: {clean_text(str(value))[:60]!r} is not in {where} (one of: {choices}); left out")
+        return ""
+
+    def _sources(self, value: object, warnings: list[str]) -> list[Source]:
+        if value in (None, ""):
+            return []
+        items = value if isinstance(value, list) else [value]
+        out: list[Source] = []
+        for item in items:
+            if isinstance(item, str):
+                publication = self.vocab.publications.get(item.strip())
+                if publication is None:
+                    warnings.append(
+                        f"sources: {clean_text(item)[:60]!r} is not in publications.yaml; "
+                        "name a listed id or write {title, url, date} out"
+                    )
+                    continue
+                date = publication.date.iso if publication.date else ""
+                out.append(Source(publication.title, publication.url, date, publication.publisher, publication.id))
+            elif isinstance(item, dict):
+                source = _source(item, warnings)
+                if source:
+                    out.append(source)
+            else:
+                warnings.append(f"sources: {item!r} should be a publications.yaml id or {{title, url, date}}; ignored")
+        return out
 
     def _doc_id(self, raw: RawDocument, warnings: list[str]) -> str:
         declared = raw.meta.get("id")
@@ -185,12 +285,62 @@ class Tagger:
                 tags.append(Tag(ident, DECLARED))
         return tags
 
-    def _url(self, meta: dict[str, object], warnings: list[str]) -> str:
-        url = _text(meta, "source_url", warnings)
-        if url and not re.match(r"^https?://[^\s<>\"']+$", url):
-            warnings.append(f"source_url {url[:80]!r} is not an http(s) address; left out")
+    def _url(self, meta: dict[str, object], warnings: list[str], key: str = "source_url") -> str:
+        url = _text(meta, key, warnings)
+        if url and not _HTTP.match(url):
+            warnings.append(f"{key} {url[:80]!r} is not an http(s) address; left out")
             return ""
         return url
+
+
+def _funding(value: object, warnings: list[str]) -> list[Funding]:
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            warnings.append(f"funding: {item!r} should be a mapping of amount, year and source; ignored")
+            continue
+        unknown = sorted(str(k) for k in set(item) - FUNDING_KEYS)
+        if unknown:
+            warnings.append(f"funding: unknown keys {', '.join(clean_text(k) for k in unknown)} ignored")
+        amount, year = item.get("amount"), item.get("year")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            warnings.append(f"funding: amount {amount!r} should be whole pounds, such as 10000; ignored")
+            continue
+        if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2200):
+            warnings.append(f"funding: year {year!r} should be a year such as 2019; left out")
+            year = None
+        flags = {k: item.get(k, False) for k in ("up_to", "shared")}
+        for key, flag in flags.items():
+            if not isinstance(flag, bool):
+                warnings.append(f"funding: {key} should be true or false; read as false")
+                flags[key] = False
+        source = item.get("source")
+        out.append(Funding(amount, year, clean_text(str(source)) if source else "", flags["up_to"], flags["shared"]))
+    return out
+
+
+def _source(item: dict, warnings: list[str]) -> Source | None:
+    unknown = sorted(str(k) for k in set(item) - SOURCE_KEYS)
+    if unknown:
+        warnings.append(f"sources: unknown keys {', '.join(clean_text(k) for k in unknown)} ignored")
+    title = _text(item, "title", warnings)
+    if not title:
+        warnings.append("sources: an entry written out needs a title; ignored")
+        return None
+    url = _text(item, "url", warnings)
+    if url and not _HTTP.match(url):
+        warnings.append(f"sources: url {url[:80]!r} is not an http(s) address; left out")
+        url = ""
+    date = ""
+    if item.get("date") not in (None, ""):
+        try:
+            date = DocDate.parse(item["date"]).iso
+        except ValueError as exc:
+            warnings.append(f"sources: date: {exc}")
+    return Source(title, url, date, _text(item, "publisher", warnings))
 
 
 def _text(meta: dict[str, object], key: str, warnings: list[str]) -> str:
@@ -244,3 +394,15 @@ def _stored(value: object) -> object:
     if value is None or isinstance(value, (str, int, float)):
         return value
     return str(value)
+
+
+def record_gaps(doc: Document) -> list[str]:
+    """What the network's record of a document lacks: declared principles, a status, its sources."""
+    gaps = []
+    if not any(t.source == DECLARED for t in doc.principles):
+        gaps.append("no principles: declared (the page shows suggested ones); name the principles the practice shows")
+    if not doc.status:
+        gaps.append("no status: say how far it had got (statuses.yaml)")
+    if not doc.sources:
+        gaps.append("no sources: name the publications its facts come from (publications.yaml, or {title, url, date})")
+    return gaps

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import VocabularyError
+from .model import DocDate
 from .names import NameIndex
 from .thesaurus import SYNONYMS_FILE, Thesaurus, load_thesaurus
 from .yamlsafe import YamlProblem, load_yaml
@@ -44,9 +45,19 @@ COUNCIL_TYPES = {
     "community-council": "Community council",
     "sui-generis": "Sui generis authority",
 }
+MEMBERSHIP_LEVELS = {"full": "Full member", "associate": "Associate member", "affiliate": "Affiliate member"}
 PRINCIPLES_FILE = "principles.yaml"
-VOCABULARY_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml", PRINCIPLES_FILE, SYNONYMS_FILE)
-TAGGING_FILES = ("themes.yaml", "councils.yaml", "doc_types.yaml", PRINCIPLES_FILE)  # what a document's tags depend on
+ORGANISATIONS_FILE = "organisations.yaml"
+STATUSES_FILE = "statuses.yaml"
+EVIDENCE_FILE = "evidence.yaml"
+PUBLICATIONS_FILE = "publications.yaml"
+NETWORK_FILE = "network.yaml"
+# What a document's tags depend on: a change to one of these re-tags every document.
+TAGGING_FILES = (
+    "themes.yaml", "councils.yaml", "doc_types.yaml", PRINCIPLES_FILE, ORGANISATIONS_FILE, STATUSES_FILE,
+    EVIDENCE_FILE, PUBLICATIONS_FILE,
+)  # fmt: skip
+VOCABULARY_FILES = (*TAGGING_FILES, SYNONYMS_FILE, NETWORK_FILE)  # never read as documents
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,43 @@ class DocType:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """A year in which a source shows a council in the network, and in what capacity."""
+
+    year: int
+    source: str  # a publications.yaml id
+    level: str = ""  # full, associate or affiliate; empty when the source does not say
+    role: str = ""  # a part it played that year, as the source gives it (a regional lead, a board seat)
+
+    @property
+    def level_label(self) -> str:
+        return MEMBERSHIP_LEVELS.get(self.level, "Member (level not stated)")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A body other than a council that leads or takes part in practice: the network itself, a charity, a party."""
+
+    id: str
+    name: str
+    kind: str
+    aliases: tuple[str, ...] = ()
+    part_of: str = ""
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A published source that documents are drawn from."""
+
+    id: str
+    title: str
+    publisher: str = ""
+    date: DocDate | None = None
+    url: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Council:
     id: str
     name: str
@@ -77,6 +125,11 @@ class Council:
     predecessors: tuple[str, ...] = ()
     successor: str = ""
     abolished: int | None = None
+    membership: tuple[Membership, ...] = ()  # the years the sources show it in the network
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.membership)
 
     @property
     def region_id(self) -> str:
@@ -94,9 +147,15 @@ class Vocabularies:
     folder: Path
     synonyms: Thesaurus = field(default_factory=Thesaurus)
     principles: dict[str, Theme] = field(default_factory=dict)  # the network's principles, shaped as themes
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    organisation_kinds: dict[str, str] = field(default_factory=dict)  # kind id: label
+    statuses: dict[str, DocType] = field(default_factory=dict)  # how far a piece of practice had got
+    evidence: dict[str, DocType] = field(default_factory=dict)  # how we know what came of it
+    publications: dict[str, Publication] = field(default_factory=dict)
     council_names: NameIndex = field(init=False)
     theme_names: NameIndex = field(init=False)
     principle_names: NameIndex = field(init=False)
+    organisation_names: NameIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.council_names = NameIndex()
@@ -108,6 +167,9 @@ class Vocabularies:
         self.principle_names = NameIndex()
         for p in self.principles.values():
             self.principle_names.add(p.id, p.id, p.label)
+        self.organisation_names = NameIndex()
+        for o in self.organisations.values():
+            self.organisation_names.add(o.id, o.id, o.name, *o.aliases)
 
 
 def tagging_fingerprint(folder: Path) -> dict[str, str]:
@@ -129,20 +191,63 @@ def vocabulary_folder(corpus: Path) -> Path:
 
 
 def load_vocabularies(folder: Path) -> Vocabularies:
-    """Load and validate themes.yaml, councils.yaml, doc_types.yaml, principles.yaml and synonyms.yaml."""
+    """Load and validate the vocabularies: themes, councils, document types, principles, organisations,
+    statuses, evidence levels, publications and synonyms. Files other than the first three are optional."""
+    folder = Path(folder)
+    themes = _load_entries(folder / "themes.yaml", "themes", _theme)
+    doc_types = _load_entries(folder / "doc_types.yaml", "doc_types", _doc_type)
+    publications = _optional(folder, PUBLICATIONS_FILE, "publications", _publication)
+    councils = _load_entries(folder / "councils.yaml", "councils", _council)
+    # Membership cites publications.yaml; a register used without it (an older corpus) is not checked for that.
+    _check_links(
+        folder / "councils.yaml", councils, set(publications) if (folder / PUBLICATIONS_FILE).exists() else None
+    )
+    kinds, organisations = _load_organisations(folder / ORGANISATIONS_FILE)
+    clashes = sorted(set(organisations) & set(councils))
+    if clashes:
+        raise VocabularyError(
+            str(folder / ORGANISATIONS_FILE),
+            [f"id {c!r} is also a council's id in councils.yaml; give the organisation another id" for c in clashes],
+        )
     return Vocabularies(
-        themes=_load_entries(folder / "themes.yaml", "themes", _theme),
-        doc_types=_load_entries(folder / "doc_types.yaml", "doc_types", _doc_type),
-        councils=_check_links(folder / "councils.yaml", _load_entries(folder / "councils.yaml", "councils", _council)),
+        themes=themes,
+        doc_types=doc_types,
+        councils=councils,
         folder=folder,
         synonyms=load_thesaurus(folder),
-        principles=_load_entries(folder / PRINCIPLES_FILE, "principles", _principle)
-        if (folder / PRINCIPLES_FILE).exists()
-        else {},
+        principles=_optional(folder, PRINCIPLES_FILE, "principles", _principle),
+        organisations=organisations,
+        organisation_kinds=kinds,
+        statuses=_optional(folder, STATUSES_FILE, "statuses", _doc_type),
+        evidence=_optional(folder, EVIDENCE_FILE, "evidence", _doc_type),
+        publications=publications,
     )
 
 
-def _load_entries(path: Path, key: str, build) -> dict:  # type: ignore[no-untyped-def]
+def _optional(folder: Path, name: str, key: str, build) -> dict:  # type: ignore[no-untyped-def]
+    return _load_entries(folder / name, key, build) if (folder / name).exists() else {}
+
+
+def _load_organisations(path: Path) -> tuple[dict[str, str], dict[str, Organisation]]:
+    if not path.exists():
+        return {}, {}
+    data = read_yaml_file(path)
+    kinds = data.get("kinds") if isinstance(data, dict) else None
+    if not isinstance(kinds, dict) or not all(isinstance(k, str) and SLUG.match(k) for k in kinds):
+        raise VocabularyError(str(path), ["expected a top-level 'kinds:' mapping of kind ids to labels"])
+    kinds = {k: str(v) for k, v in kinds.items()}
+    organisations = _load_entries(path, "organisations", lambda raw: _organisation(raw, kinds), data)
+    problems = [
+        f"{o.id!r}: part_of {o.part_of!r} is not in the register"
+        for o in organisations.values()
+        if o.part_of and o.part_of not in organisations
+    ]
+    if problems:
+        raise VocabularyError(str(path), problems)
+    return kinds, organisations
+
+
+def read_yaml_file(path: Path) -> object:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -150,9 +255,14 @@ def _load_entries(path: Path, key: str, build) -> dict:  # type: ignore[no-untyp
     except UnicodeDecodeError:
         raise VocabularyError(str(path), ["is not UTF-8 text"]) from None
     try:
-        data = load_yaml(text)
+        return load_yaml(text)
     except YamlProblem as exc:
         raise VocabularyError(str(path), [f"line {exc.line}: {exc}" if exc.line else str(exc)]) from None
+
+
+def _load_entries(path: Path, key: str, build, data: object = None) -> dict:  # type: ignore[no-untyped-def]
+    if data is None:
+        data = read_yaml_file(path)
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise VocabularyError(str(path), [f"expected a top-level '{key}:' list"])
     entries: dict = {}
@@ -252,15 +362,67 @@ def _council(raw: dict) -> Council:
         predecessors=_strings(raw, "predecessors"),
         successor=_text(raw, "successor", required=False),
         abolished=abolished,
+        membership=_memberships(raw.get("membership")),
     )
 
 
-def _check_links(path: Path, councils: dict[str, Council]) -> dict[str, Council]:
+def _memberships(value: object) -> tuple[Membership, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError("'membership' should be a list of {year, source, level, role}")
+    out = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise ValueError("each 'membership' entry should be a mapping of year, source, level and role")
+        unknown = sorted(set(item) - {"year", "source", "level", "role"})
+        if unknown:
+            raise ValueError(f"membership: unknown keys {', '.join(map(str, unknown))}")
+        year = item.get("year")
+        if not isinstance(year, int) or isinstance(year, bool) or not 1990 <= year <= 2200:
+            raise ValueError(f"membership: year {year!r} should be a year such as 2014")
+        level = _text(item, "level", required=False)
+        if level and level not in MEMBERSHIP_LEVELS:
+            raise ValueError(f"membership: level {level!r} should be one of {', '.join(MEMBERSHIP_LEVELS)}")
+        out.append(Membership(year, _text(item, "source"), level, _text(item, "role", required=False)))
+    return tuple(sorted(out, key=lambda m: m.year))
+
+
+def _organisation(raw: dict, kinds: dict[str, str]) -> Organisation:
+    kind = _text(raw, "kind")
+    if kind not in kinds:
+        raise ValueError(f"kind {kind!r} should be one of {', '.join(kinds)}")
+    return Organisation(
+        _slug(raw), _text(raw, "name"), kind, _strings(raw, "aliases"), _text(raw, "part_of", required=False)
+    )
+
+
+def _publication(raw: dict) -> Publication:
+    url = _text(raw, "url", required=False)
+    if url and not re.match(r"^https?://[^\s<>\"']+$", url):
+        raise ValueError(f"url {url[:80]!r} should be an http(s) address")
+    date = raw.get("date")
+    try:
+        parsed = DocDate.parse(date) if date not in (None, "") else None
+    except ValueError as exc:
+        raise ValueError(f"date: {exc}") from None
+    return Publication(
+        _slug(raw), _text(raw, "title"), _text(raw, "publisher", required=False), parsed, url,
+        _text(raw, "note", required=False),
+    )  # fmt: skip
+
+
+def _check_links(path: Path, councils: dict[str, Council], publications: set[str] | None) -> dict[str, Council]:
     problems = []
     for c in councils.values():
         for other in (*c.predecessors, *([c.successor] if c.successor else [])):
             if other not in councils:
                 problems.append(f"{c.id!r}: links to {other!r}, which is not in the register")
+        for m in c.membership:
+            if publications is not None and m.source not in publications:
+                problems.append(
+                    f"{c.id!r}: membership in {m.year} cites {m.source!r}, which is not in publications.yaml"
+                )
     if problems:
         raise VocabularyError(str(path), problems)
     return councils

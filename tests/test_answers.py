@@ -158,7 +158,7 @@ def test_the_council_count_counts_who_did_it_not_who_is_named(corpus_dir, index_
         assert result.answer.councils == 3
         assert result.answer.headline() == "2 documents from 3 councils mention both “zebra” and “crossings”."
         hit = next(h for h in result.results if h.id == "a")
-        assert hit.lead == {"id": "stevenage", "name": "Stevenage Borough Council"}
+        assert hit.lead == {"id": "stevenage", "name": "Stevenage Borough Council", "kind": "council"}
     finally:
         library.close()
 
@@ -282,7 +282,7 @@ def test_result_cards_show_the_lead_council_and_who_to_contact(client):
     card = soup.select_one("li.result")
     assert card.select_one(".result-title a")["href"] == "/doc/2016/croydon-housing-commission"
     contact = line(card, ".result-contact")
-    assert "Lead council: London Borough of Croydon" in contact and "Who to contact: Croydon Council" in contact
+    assert "Led by: London Borough of Croydon" in contact and "Who to contact: Croydon Council" in contact
     assert card.select_one('.result-contact a[href="/council/croydon"]')
 
 

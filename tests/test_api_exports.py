@@ -27,7 +27,9 @@ def test_api_search_has_the_documented_shape_and_matches_the_page(client):
     }  # fmt: skip
     assert data["answer"]["documents"] >= 1 and data["answer"]["missing"] == []
     assert data["per_page"] == 5 and len(data["results"]) <= 5 and data["total"] >= 1
-    assert set(data["facets"]) == {"theme", "council", "type", "year", "region", "principle"}
+    assert set(data["facets"]) == {
+        "theme", "council", "type", "year", "region", "principle", "status", "evidence", "organisation"
+    }  # fmt: skip
     food = next(v for v in data["facets"]["theme"] if v["value"] == "food")
     assert food["selected"] is True and set(food) == {"value", "label", "count", "selected"}
     hit = data["results"][0]
@@ -60,7 +62,10 @@ def test_openapi_describes_every_api_route_and_parameter(client, app):
     assert spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {"/api/search", "/api/documents/{id}"}
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "theme", "council", "type", "region", "principle", "from", "to", "sort", "page", "per_page"}
+    assert names == {
+        "q", "theme", "council", "type", "region", "principle", "status", "evidence", "organisation", "member", "from",
+        "to", "sort", "page", "per_page",
+    }  # fmt: skip
     refs = re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', str(spec).replace("'", '"'))
     assert refs and all(name in spec["components"][kind] for kind, name in refs)
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/") and "openapi" not in r.rule}
@@ -86,7 +91,10 @@ def test_csv_exports_every_result_not_just_one_page(client):
     assert total > 10
     rows = read_csv(client, "/search.csv?q=co-operative")
     assert len(rows) == total and len({r["id"] for r in rows}) == total
-    assert list(rows[0]) == ["id", "title", "type", "date", "councils", "themes", "principles", "summary", "url"]
+    assert list(rows[0]) == [
+        "id", "title", "type", "status", "lead", "councils", "organisations", "regions", "themes", "principles", "year",
+        "date", "evidence", "outcomes", "summary", "contact", "sources", "url",
+    ]  # fmt: skip
     filtered = read_csv(client, "/search.csv?theme=housing&council=croydon")
     assert [r["id"] for r in filtered] == [CROYDON]
     assert filtered[0]["councils"] == "London Borough of Croydon"
@@ -120,7 +128,8 @@ def test_citation_downloads(client):
     assert bib.status_code == 200 and "attachment" in bib.headers["Content-Disposition"]
     text = bib.get_data(as_text=True)
     assert text.startswith("@misc{2016-croydon-housing-commission,")
-    assert "author = {{London Borough of Croydon}}" in text and "year = {2016}" in text
+    assert "author = {{Co-operative Practice Library}}" in text and "year = {2026}" in text  # the summary's
+    assert "title = {{The Year Ahead 2016/17}}" in text and "year = {2016}" in text  # and its source
     ris = client.get(f"/doc/{CROYDON}/cite.ris").get_data(as_text=True).split("\r\n")
     assert ris[0] == "TY  - GEN" and "TI  - Croydon Housing Commission" in ris and ris[-2] == "ER  - "
     assert client.get(f"/doc/{CROYDON}/cite.pdf").status_code == 404

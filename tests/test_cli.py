@@ -74,7 +74,8 @@ def test_missing_corpus_is_fatal(run_cli, tmp_path):
 
 
 def test_check_validates_without_an_index(run_cli, corpus_dir, tmp_path):
-    write_markdown(corpus_dir, "a.md", BODY, title="A", councils=["Gotham"])
+    write_markdown(corpus_dir, "a.md", BODY, title="A", councils=["Gotham"], principles=["learning"],
+                   status="completed", sources=["year-ahead-2016-17"])  # fmt: skip
     result = run_cli("check", "--corpus", str(corpus_dir))
     assert result.exit_code == 0
     assert "'Gotham' is not in the council register" in result.stderr

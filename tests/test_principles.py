@@ -106,11 +106,15 @@ def test_the_principle_filter_is_in_the_search_page_the_api_and_the_csv(client, 
     assert len(rows) == count and all(label in row["principles"].split("; ") for row in rows)
 
 
-def test_a_document_page_says_whether_a_principle_was_declared_or_suggested(client, bundled_index):
-    documents = IndexStore(bundled_index).documents()
-    doc = next(d for d in documents.values() if any(t.source == INFERRED for t in d.principles))
-    soup = page(client, f"/doc/{doc.id}")
-    meta = {dt.get_text(): dt.find_next_sibling("dd") for dt in soup.select(".doc-meta dt")}
-    assert "(suggested by its words)" in meta["Network principles"].get_text()
-    api = client.get(f"/api/documents/{doc.id}").get_json()
+def test_a_document_page_says_whether_a_principle_was_declared_or_suggested(corpus_dir, index_dir, make_app):
+    write_markdown(corpus_dir, "suggested.md", "Our policy lab tested a policy prototype with a pilot project.",
+                   title="Suggested", year=2020)  # fmt: skip
+    write_markdown(corpus_dir, "declared.md", "A plain report.", title="Declared", principles=["learning"], year=2020)
+    run_indexer(corpus_dir, index_dir)
+    client = make_app(index_dir, corpus_dir).test_client()
+    for doc_id, shown in (("suggested", True), ("declared", False)):
+        soup = page(client, f"/doc/{doc_id}")
+        meta = {dt.get_text(): dt.find_next_sibling("dd") for dt in soup.select(".doc-meta dt")}
+        assert ("(suggested by its words)" in meta["Network principles"].get_text()) is shown
+    api = client.get("/api/documents/suggested").get_json()
     assert {p["source"] for p in api["principles"]} == {INFERRED}

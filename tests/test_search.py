@@ -278,8 +278,15 @@ def test_json_shape(bundled):
         "lead_contact",
         "missing",
         "principles",
+        "organisations",
+        "status",
+        "evidence",
+        "outcomes",
+        "sources",
     ]
-    assert list(data["facets"]) == ["theme", "council", "type", "year", "region", "principle"]
+    assert list(data["facets"]) == [
+        "theme", "council", "type", "year", "region", "principle", "status", "evidence", "organisation"
+    ]  # fmt: skip
     assert set(data["facets"]["theme"][0]) == {"value", "label", "count", "selected"}
     assert data["results"][0]["url"] == f"/doc/{data['results'][0]['id']}"
 

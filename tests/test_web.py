@@ -167,18 +167,18 @@ def test_document_page_has_metadata_text_related_and_citation(client):
     soup = page(client, f"/doc/{CROYDON}")
     assert text(soup, "h1") == "Croydon Housing Commission"
     meta = {dt.get_text(): dt.find_next_sibling("dd") for dt in soup.select(".doc-meta dt")}
-    assert meta["Council"].select_one('a[href="/council/croydon"]')
+    assert meta["Led by"].select_one('a[href="/council/croydon"]')
     assert meta["Themes"].select_one('a[href="/theme/housing"]')
     assert "Croydon Council" in meta["Who to contact"].get_text()
-    assert "house builders" in meta["Partners"].get_text()
-    assert meta["Source"].select_one("a[rel~=noopener]")
+    assert "Partners" not in meta  # the builders and landowners were to be consulted, not partners
+    assert "The Year Ahead 2016/17" in text(soup, ".provenance-note")
     assert "Policy Lab" in text(soup, ".doc-type") and "2016" in text(soup, ".doc-type")
     assert "Housing Commission" in text(soup, ".doc-body")
     assert soup.select(".doc-body h3"), "section headings of the text are shown as headings"
     assert soup.select("section[aria-labelledby=related-heading] li")
     assert CROYDON not in [a["href"] for a in soup.select("section[aria-labelledby=related-heading] a")]
     assert soup.select_one("#council-more-heading") and soup.select_one("#theme-more-heading")
-    assert "London Borough of Croydon (2016). Croydon Housing Commission." in text(soup, ".citation")
+    assert "Co-operative Practice Library (2026). Croydon Housing Commission." in text(soup, ".citation")
     assert soup.select_one(f'a[href="/doc/{CROYDON}/cite.bib"]') and soup.select_one(
         f'a[href="/doc/{CROYDON}/cite.ris"]'
     )

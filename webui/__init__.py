@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from library import settings
+from library.network import load_network
 from library.search import Library
 from library.vocab import load_vocabularies, vocabulary_folder
 
@@ -28,6 +29,7 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     app.config.update(config or {})
     vocab = load_vocabularies(vocabulary_folder(Path(app.config["CORPUS"])))
     app.extensions["library"] = Library(Path(app.config["INDEX"]), vocab)
+    app.extensions["network"] = load_network(vocab)
     app.extensions["pages"] = PageCache()
     app.json.sort_keys = False  # type: ignore[attr-defined]
     hosts.init_app(app)

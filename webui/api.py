@@ -31,6 +31,17 @@ def api_document(doc_id: str):  # type: ignore[no-untyped-def]
     data["principles"] = [
         {"id": t.value, "label": lib.principle_label(t.value), "source": t.source} for t in doc.principles
     ]
+    data["lead"] = (
+        {"id": doc.lead, "name": lib.lead_name(doc), "kind": doc.lead_kind, "source": doc.lead_source}
+        if doc.lead
+        else None
+    )
+    for key in ("lead_kind", "lead_source"):
+        data.pop(key)
+    data["organisations"] = [{"id": o, "name": lib.organisation_name(o)} for o in doc.organisations]
+    data["mentioned"] = [{"id": c, "name": lib.council_name(c)} for c in doc.mentioned]
+    data["status"] = {"id": doc.status, "label": lib.label("status", doc.status)} if doc.status else None
+    data["evidence"] = {"id": doc.evidence_id, "label": lib.label("evidence", doc.evidence_id)}
     data["url"] = external_url("pages.document", doc_id=doc.id)
     for private in ("content_hash", "extra"):
         data.pop(private, None)
@@ -72,6 +83,20 @@ def openapi_document() -> dict[str, object]:
         "type": "object",
         "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "label": {"type": "string"}},
     }
+    lead = {
+        "oneOf": [{"type": "null"}, {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "kind": {"type": "string", "enum": ["council", "organisation"]}}}],
+        "description": "Who led it, a council or an organisation; null when the sources name no lead.",
+    }  # fmt: skip
+    choice = {"oneOf": [{"type": "null"}, tagged]}
+    source = {"type": "object", "properties": {
+        "title": {"type": "string"}, "url": {"type": "string"}, "date": {"type": "string"},
+        "publisher": {"type": "string"}}}  # fmt: skip
+    funding = {"type": "object", "properties": {
+        "amount": {"type": "integer", "description": "Whole pounds."}, "year": {"type": ["integer", "null"]},
+        "source": {"type": "string"}, "up_to": {"type": "boolean", "description": "The amount is a ceiling."},
+        "shared": {"type": "boolean", "description": "Shared with other projects."}}}  # fmt: skip
     return {
         "openapi": "3.1.0",
         "info": {
@@ -93,6 +118,12 @@ def openapi_document() -> dict[str, object]:
                         _list_param("type", "Document type"),
                         _list_param("region", "Region"),
                         _list_param("principle", "Network principle"),
+                        _list_param("status", "Status (statuses.yaml)"),
+                        _list_param("evidence", "Evidence level (evidence.yaml)"),
+                        _list_param("organisation", "Organisation taking part (organisations.yaml)"),
+                        {"name": "member", "in": "query",
+                         "description": "1: only practice by councils the sources show in the network.",
+                         "schema": {"type": "string", "enum": ["0", "1"]}},
                         {"name": "from", "in": "query", "description": "First year.", "schema": year},
                         {"name": "to", "in": "query", "description": "Last year.", "schema": year},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
@@ -145,12 +176,19 @@ def openapi_document() -> dict[str, object]:
                     "summary": {"type": "string"},
                     "snippet": {"type": "string", "description": "HTML: escaped text with matches in <mark>."},
                     "url": {"type": "string"},
-                    "lead": {"oneOf": [{"type": "null"}, tagged], "description": "The lead council."},
+                    "lead": lead,
                     "lead_contact": {"type": "string", "description": "Who to contact, where the document says."},
                     "missing": {"type": "array", "items": {"type": "string"},
                                 "description": "The search's distinctive words this document does not hold."},
                     "principles": {"type": "array", "items": tagged,
-                                   "description": "The network principles the practice shows."}}},
+                                   "description": "The network principles the practice shows."},
+                    "organisations": {"type": "array", "items": tagged,
+                                      "description": "Organisations other than councils that took part."},
+                    "status": {**choice, "description": "How far it had got, when the sources say."},
+                    "evidence": {**tagged, "description": "How we know what came of it."},
+                    "outcomes": {"type": "string", "description": "What came of it, as the sources report it."},
+                    "sources": {"type": "array", "items": source,
+                                "description": "The publications its facts come from."}}},
                 "Answer": {"type": "object", "required": ["documents", "councils", "missing", "expanded"],
                            "properties": {
                     "documents": {"type": "integer", "minimum": 0,
@@ -179,8 +217,20 @@ def openapi_document() -> dict[str, object]:
                     "date": {"type": ["string", "null"]}, "summary": {"type": "string"}, "body": {"type": "string"},
                     "councils": {"type": "array", "items": tagged}, "themes": {"type": "array", "items": tagged},
                     "principles": {"type": "array", "items": tagged},
+                    "lead": lead, "organisations": {"type": "array", "items": tagged},
+                    "mentioned": {"type": "array", "items": tagged,
+                                  "description": "Councils its text names that did not take part."},
+                    "status": choice, "evidence": tagged,
+                    "funding": {"type": "array", "items": funding},
+                    "outcomes": {"type": "string"}, "evaluation_url": {"type": "string"},
+                    "sources": {"type": "array", "items": source},
+                    "written_for_library": {"type": "boolean",
+                                            "description": "True for the library's own summary of its sources."},
+                    "last_reviewed": {"type": ["string", "null"]},
                     "source_url": {"type": "string"}, "lead_contact": {"type": "string"},
-                    "partners": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}},
+                    "partners": {"type": "array", "items": {"type": "string"},
+                                 "description": "Participants named as free text, not in the register."},
+                    "url": {"type": "string"}}},
             },
         },
     }  # fmt: skip

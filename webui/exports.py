@@ -23,7 +23,10 @@ from .urls import search_url
 bp = Blueprint("exports", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 50
-CSV_COLUMNS = ("id", "title", "type", "date", "councils", "themes", "principles", "summary", "url")
+CSV_COLUMNS = (
+    "id", "title", "type", "status", "lead", "councils", "organisations", "regions", "themes", "principles", "year",
+    "date", "evidence", "outcomes", "summary", "contact", "sources", "url",
+)  # fmt: skip
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP's CSV injection advice).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,16 +38,22 @@ def neutralise(cell: str) -> str:
 
 @bp.get("/search.csv")
 def search_csv() -> Response:
-    result = library().export(search_request(request.args, strict=True))
+    lib = library()
+    result = lib.export(search_request(request.args, strict=True))
     out = io.StringIO()
     out.write("\ufeff")  # the byte-order mark tells Excel the file is UTF-8, so "£" is not shown as "Â£"
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for hit in result.results:
+        regions = dict.fromkeys(
+            lib.label("region", lib.region_of(c["id"])) for c in hit.councils if lib.region_of(c["id"])
+        )
         row = [
-            hit.id, hit.title, hit.type, hit.date,
-            "; ".join(c["name"] for c in hit.councils), "; ".join(t["label"] for t in hit.themes),
-            "; ".join(p["label"] for p in hit.principles), hit.summary, external_url("pages.document", doc_id=hit.id),
+            hit.id, hit.title, lib.label("type", hit.type), hit.status["label"] if hit.status else "",
+            hit.lead["name"] if hit.lead else "", _names(hit.councils, "name"), _names(hit.organisations, "name"),
+            "; ".join(regions), _names(hit.themes, "label"), _names(hit.principles, "label"), hit.year or "", hit.date,
+            hit.evidence.get("label", ""), hit.outcomes, hit.summary, hit.lead_contact,
+            "; ".join(_cited(s) for s in hit.sources), external_url("pages.document", doc_id=hit.id),
         ]  # fmt: skip
         writer.writerow([neutralise(str(cell)) for cell in row])
     return Response(
@@ -52,6 +61,15 @@ def search_csv() -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="co-operative-practice-search.csv"'},
     )
+
+
+def _names(items: list[dict[str, str]], key: str) -> str:
+    return "; ".join(item[key] for item in items)
+
+
+def _cited(source: dict[str, str]) -> str:
+    words = ", ".join(v for v in (source["title"], source["publisher"], source["date"]) if v)
+    return f"{words} <{source['url']}>" if source["url"] else words
 
 
 @bp.get("/search.atom")
@@ -73,7 +91,7 @@ def search_atom() -> Response:
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=external_url("exports.search_atom") + query)
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=page_url)
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
-    _text(author, "name", citation.PUBLISHER)
+    _text(author, "name", citation.LIBRARY)  # the entries are the library's records; each links to its sources
     for hit in result.results:
         _entry(feed, hit, float(entries.get(hit.id, {}).get("added", status.created)))  # type: ignore[arg-type]
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
@@ -89,9 +107,14 @@ def _entry(feed: ET.Element, hit: Hit, added: float) -> None:
     if hit.date:
         _text(entry, "published", _document_time(hit.date))
     ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=url)
-    for council in hit.councils or [{"name": citation.PUBLISHER}]:
-        author = ET.SubElement(entry, f"{{{ATOM}}}author")
-        _text(author, "name", council["name"])
+    for council in hit.councils:
+        ET.SubElement(
+            entry,
+            f"{{{ATOM}}}category",
+            scheme=external_url("pages.councils"),
+            term=council["id"],
+            label=council["name"],
+        )
     for theme in hit.themes:
         ET.SubElement(entry, f"{{{ATOM}}}category", term=theme["id"], label=theme["label"])
     summary = _text(entry, "summary", hit.summary)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from library import citation
 from library.model import Document
@@ -97,6 +97,7 @@ def council(council_id: str):  # type: ignore[no-untyped-def]
         region=REGIONS.get(found.region_id, found.region_id),
         council_type=COUNCIL_TYPES.get(found.type, found.type),
         lib=lib,
+        publications=lib.vocab.publications,
     )
 
 
@@ -150,6 +151,17 @@ def principles():  # type: ignore[no-untyped-def]
     overview = lib.search(SearchRequest(per_page=1))
     counts = {v.value: v.count for v in overview.facets["principle"]}
     return render_template("principles.html", principles=list(lib.vocab.principles.values()), counts=counts)
+
+
+@bp.get("/network")
+def network():  # type: ignore[no-untyped-def]
+    """The network itself: membership, reach and budget by year, who led it, and the members the sources name."""
+    lib = library()
+    members = sorted((c for c in lib.vocab.councils.values() if c.is_member), key=lambda c: c.name)
+    return render_template(
+        "network.html", network=current_app.extensions["network"], members=members, lib=lib,
+        publications=lib.vocab.publications,
+    )  # fmt: skip
 
 
 @bp.get("/help")

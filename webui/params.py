@@ -8,7 +8,8 @@ from werkzeug.datastructures import MultiDict
 
 from library.search import MAX_PER_PAGE, SORTS, SearchRequest
 
-FILTERS = ("theme", "council", "type", "region", "principle")
+FILTERS = ("theme", "council", "type", "region", "principle", "status", "evidence", "organisation")
+YES, NO = ("1", "yes", "true", "on"), ("0", "no", "false", "off")
 MAX_VALUES = 50  # values of one filter in one URL
 MAX_VALUE_CHARS = 200
 MAX_PAGE = 100_000
@@ -55,6 +56,10 @@ def search_request(
         type=filters["type"],
         region=filters["region"],
         principle=filters["principle"],
+        status=filters["status"],
+        evidence=filters["evidence"],
+        organisation=filters["organisation"],
+        members_only=_flag(args, "member"),
         year_from=_year(args, "from"),
         year_to=_year(args, "to"),
         sort=_sort(args, strict),
@@ -73,6 +78,15 @@ def _refuse_empty(args: MultiDict[str, str]) -> None:
 def _first(args: MultiDict[str, str], name: str) -> str:
     """The first value given for a parameter; an empty one counts as not given, as the links built in urls.py drop it."""
     return next((value for value in args.getlist(name) if value), "")
+
+
+def _flag(args: MultiDict[str, str], name: str) -> bool:
+    raw = _first(args, name).strip().lower()
+    if raw in YES:
+        return True
+    if not raw or raw in NO:
+        return False
+    raise BadParameter(name, f"'{name}' should be 1 (yes) or 0 (no), not {_shown(raw)}.")
 
 
 def _sort(args: MultiDict[str, str], strict: bool) -> str:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app
 
+from library.network import amount, people_count
 from library.search import FacetValue, SearchResult
 from library.vocab import Theme
 
@@ -13,12 +14,14 @@ from .urls import has_filters, search_url, toggle_url
 
 FACET_NAMES = {
     "theme": "Theme", "council": "Council", "type": "Document type", "region": "Region", "year": "Year",
-    "principle": "Network principle",
+    "principle": "Network principle", "status": "Status", "evidence": "What came of it: evidence",
+    "organisation": "Organisation taking part",
 }  # fmt: skip
 FACET_PLURALS = {
     "theme": "themes", "council": "councils", "type": "types", "region": "regions", "year": "years",
-    "principle": "principles",
+    "principle": "principles", "status": "statuses", "evidence": "evidence levels", "organisation": "organisations",
 }  # fmt: skip
+FACET_ORDER = ("theme", "principle", "council", "region", "organisation", "status", "evidence", "type")
 FACET_SHOWN = 6  # values of a facet shown before "more"
 FACET_LISTED = 40  # values listed on the search page; the rest are on the facet's own page
 
@@ -97,6 +100,7 @@ def init_app(app: Flask) -> None:
         split_selected=split_selected,
         selected_filters=selected_filters,
         FACET_NAMES=FACET_NAMES,
+        FACET_ORDER=FACET_ORDER,
         FACET_PLURALS=FACET_PLURALS,
         FACET_SHOWN=FACET_SHOWN,
         FACET_LISTED=FACET_LISTED,
@@ -109,6 +113,8 @@ def init_app(app: Flask) -> None:
         text_blocks=text_blocks,
         when=when,
         long_date=long_date,
+        pounds=amount,
+        people=people_count,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -7,7 +7,10 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 # Parameters in the order they appear in a URL; page is dropped whenever anything else changes.
-ORDER = ("q", "theme", "council", "type", "region", "principle", "from", "to", "sort", "page")
+ORDER = (
+    "q", "theme", "council", "type", "region", "principle", "status", "evidence", "organisation", "member", "from",
+    "to", "sort", "page",
+)  # fmt: skip
 
 
 def search_url(

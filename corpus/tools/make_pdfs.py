@@ -231,86 +231,81 @@ def build_pdf(blocks: list[tuple[str, str]], title: str, footer: str) -> bytes:
 
 GROWING_AN_INCLUSIVE_CO_OPERATIVE_ECONOMY = [
     ("title", "Growing an Inclusive Co-operative Economy"),
-    ("subtitle", "A summary of the CCIN Policy Lab report led by Oxford City Council, "
+    ("subtitle", "A library summary of the CCIN Policy Lab led by Oxford City Council, "
                  "with Torbay Council and Stevenage Borough Council as steering group members"),
+    ("p", "A summary written for the Co-operative Practice Library from: \u201cCo-operative Councils\u2019 "
+          "Innovation Network (CCIN) \u2013 annual report to LGA Board 2024\u201d, Local Government "
+          "Association, 2024 (covering the year to the end of July 2023). It is not the Policy Lab report "
+          "itself, and not a council\u2019s or the network\u2019s own publication."),
 
     ("h", "About this summary"),
-    ("p", "This is a plain-English summary, prepared for the library, of one of the three Policy Lab "
-          "reports that the Co-operative Councils\u2019 Innovation Network (CCIN) launched in the period "
-          "covered by its annual report to the Local Government Association Board, which runs to the end "
-          "of July 2023. It sets out who did the work, what each council tested and which approaches were "
-          "used. It does not add figures or findings that the network\u2019s own account does not give; "
-          "where the sources are silent, this summary says so."),
+    ("p", "Growing an inclusive co-operative economy is one of three Policy Lab reports that the "
+          "Co-operative Councils\u2019 Innovation Network (CCIN) lists as launched in its annual report to "
+          "the Local Government Association Board for the year to July 2023. This summary sets out what "
+          "that annual report says about the lab: who did the work, what each council\u2019s pilot focused "
+          "on and which approaches were used. It adds no figures or findings of its own; where the source "
+          "is silent, this summary says so. The full Policy Lab report is not one of this library\u2019s "
+          "sources."),
 
     ("h", "Who took part"),
-    ("p", "A steering group of three member councils ran the Policy Lab. Oxford City Council led it. "
-          "Torbay Council and Stevenage Borough Council were the other two members of the steering group. "
-          "Rather than produce a single shared study, each council delivered its own test-and-learn pilot "
-          "in its own area, which lets a reader compare three different routes towards the same goal: "
-          "a local economy in which co-operatives grow and more people share in the benefits."),
+    ("p", "A steering group led by Oxford City Council ran the lab. Torbay Council and Stevenage Borough "
+          "Council were also steering group members. Each of the three councils delivered a test-and-learn "
+          "pilot in its own area, so the lab offers three different starting points for growing "
+          "co-operatives and spreading the benefits of the local economy."),
 
     ("h", "The Oxford pilot: co-operative mapping"),
-    ("p", "Oxford\u2019s pilot was about information. The council set out to map co-operatives, "
-          "building a directory of the co-operatives operating in the city\u2019s areas of deprivation. "
-          "The directory was meant to be put to work: it can be shared with the procurement teams of large "
-          "anchor institutions, so that they can give priority to those co-operatives when they choose "
-          "suppliers. The intended result is twofold: co-operatives grow because they win more business, "
-          "and the spending generates local social value in the places that need it most."),
-    ("p", "The idea behind the pilot can be put in four words: map before you buy. A buyer cannot "
-          "favour a local co-operative it does not know exists, and small co-operatives in poorer "
-          "neighbourhoods may not be known to the people who place large contracts. A directory is a simple way "
-          "to close that gap."),
+    ("p", "Oxford\u2019s pilot was on co-operative mapping. It looked at creating a directory of the "
+          "co-operatives in the city\u2019s areas of deprivation. The directory can be shared with the "
+          "procurement teams of large anchor institutions, so that they can give those co-operatives "
+          "priority when choosing suppliers. The aim, as the network puts it, is to promote the growth of "
+          "co-operatives and to generate local social value."),
+    ("p", "This library puts the idea in four words: map before you buy. A buyer can only favour a local co-operative it knows about, and a "
+          "directory is a way of making co-operatives visible to the people who choose suppliers. That "
+          "is this library\u2019s reading of the pilot\u2019s purpose, not a finding of the report."),
 
     ("h", "The Torbay pilot: care co-operative development"),
-    ("p", "Torbay Council\u2019s pilot focused on developing care co-operatives. A care co-operative is a "
-          "care provider owned and run by its members, who may be care workers, the people who receive care "
-          "and their families, or both. The network\u2019s account names the focus of the Torbay pilot but "
-          "does not describe its activities, the number of co-operatives involved or what resulted."),
+    ("p", "Torbay Council\u2019s pilot focused on developing care co-operatives. The network\u2019s "
+          "annual report names that focus but does not describe the pilot\u2019s activities, the number "
+          "of co-operatives involved or what resulted."),
 
     ("h", "The Stevenage pilot: social inclusion"),
-    ("p", "Stevenage Borough Council\u2019s pilot focused on social inclusion: widening who takes part in, "
-          "and gains from, the local economy. As with Torbay, the network\u2019s account gives the focus "
-          "but not the detail of what was done or what it achieved."),
+    ("p", "Stevenage Borough Council\u2019s pilot focused on social inclusion. As with Torbay, the annual "
+          "report gives the focus but not the detail of what was done or what it achieved."),
 
     ("h", "Approaches used across the pilots"),
-    ("p", "The network lists the approaches the pilots used, without assigning each one to a particular "
-          "council. They were:"),
-    ("li", "promoting community wealth building and inclusive-economy initiatives, with particular "
-           "attention to building social value into what anchor organisations buy;"),
+    ("p", "The annual report lists the approaches the pilots included, without assigning each one to a "
+          "particular council:"),
+    ("li", "promoting community wealth building and inclusive economy initiatives, with a focus on "
+           "embedding social value in procurement across anchor organisations;"),
     ("li", "community mapping;"),
     ("li", "financial support;"),
     ("li", "advice; and"),
     ("li", "awareness-raising."),
-    ("p", "Taken together, these cover the main levers a council has over its local economy: what it "
-          "and its partners buy, what it knows about local enterprises, the money and advice it can offer, "
-          "and its ability to raise the profile of co-operatives with residents and businesses."),
 
     ("h", "Why this matters for councils"),
-    ("p", "Anchor institutions, such as councils, hospitals, colleges and universities, spend large sums "
-          "every year and are rooted in their places. Community wealth building asks them to use that "
-          "spending, and their land and jobs, to keep wealth circulating locally. The lab\u2019s pilots "
-          "show three practical starting points a council can adapt: finding out which co-operatives are "
-          "already there, growing co-operatives in a service the council already pays for, and targeting "
-          "the people and places left out of local growth."),
-    ("p", "The approach also links to the network\u2019s wider work on social value. In 2023 the network "
-          "approved a separate Policy Lab, a Social Value Toolkit for Councils, also led by Oxford City "
-          "Council. The sources do not say whether the toolkit builds on these pilots."),
+    ("p", "Between them, the pilots touch several things a council can do about its local economy: find "
+          "out which co-operatives are already there, make that information available to the people who "
+          "buy, build social value into procurement, and offer money, advice and publicity. They also show "
+          "three different entry points: procurement (Oxford), a service area (care, in Torbay) and the "
+          "people left out of the local economy (social inclusion, in Stevenage)."),
+    ("p", "In its 2023 round the network also approved a separate Policy Lab, a Social Value Toolkit for "
+          "Councils, led by Oxford City Council. The sources do not say whether the toolkit builds on "
+          "these pilots."),
 
     ("h", "Questions for councillors"),
-    ("li", "Do we know which co-operatives and community businesses operate in our most deprived areas?"),
+    ("li", "Do we know which co-operatives operate in our most deprived areas?"),
     ("li", "Do our procurement teams, and those of our local anchor partners, have that information when "
            "they choose suppliers?"),
-    ("li", "Is there a service we already commission, such as care, where a co-operative provider could be "
-           "grown locally?"),
-    ("li", "What financial support, advice and awareness-raising could we offer to help co-operatives "
-           "start and grow?"),
+    ("li", "Is there a service we already commission, such as care, where co-operative development could "
+           "be explored?"),
+    ("li", "What financial support, advice and awareness-raising could we offer to co-operatives?"),
 
     ("h", "What the sources do not say"),
-    ("p", "The network\u2019s account of this Policy Lab reports no figures: not the number of co-operatives "
-          "mapped, the anchor institutions that received the directory, the amount of spending redirected, "
-          "or the measured results of any pilot. It does not give the date on which the report was "
-          "launched, beyond placing it in the year to July 2023. Readers who need those details should go "
-          "to the full report or to the councils involved."),
+    ("p", "The annual report gives no figures for this Policy Lab: not the number of co-operatives mapped, "
+          "the anchor institutions that received the directory, any change in spending, or measured "
+          "results from any pilot. It does not give the date the report was launched, beyond listing it "
+          "among the year\u2019s highlights to July 2023, and it names no partner organisations. Readers "
+          "who need those details should go to the full report or to the councils involved."),
 
     ("h", "Who to contact"),
     ("p", "Oxford City Council, as lead of the steering group for the Growing an inclusive co-operative "
@@ -320,92 +315,92 @@ GROWING_AN_INCLUSIVE_CO_OPERATIVE_ECONOMY = [
 
 POLICY_LABS_2019_PROSPECTUS = [
     ("title", "CCIN Policy Labs 2019"),
-    ("subtitle", "An overview of the network\u2019s 2019 round of member-led Policy Labs and the five "
-                 "projects it funded"),
+    ("subtitle", "A library summary of the network\u2019s 2019 round of member-led Policy Labs and the "
+                 "five projects it lists as funded"),
+    ("p", "A summary written for the Co-operative Practice Library from: \u201cCCIN review of the year "
+          "August 2018 \u2013 July 2019\u201d, Co-operative Councils\u2019 Innovation Network, 2019. It is "
+          "not a prospectus issued by the network, and not a council\u2019s own publication."),
 
     ("h", "Small grants, shared answers"),
-    ("p", "Policy Labs are how the Co-operative Councils\u2019 Innovation Network (CCIN) turns shared "
-          "problems into shared work. Small grants, shared answers: a member council proposes a project, "
-          "works on it with other members, and the results are made available to the whole network. In "
-          "the 2019 round, a member council could bid for as much as \u00a310,000 to run a Policy Lab."),
-    ("p", "The network described the round as open to all ideas, and said the more innovative a proposal, "
-          "the better. It gave two examples of the range it had in mind: co-operative approaches to "
-          "tackling food poverty at one end, and projects that return communities to the centre of "
-          "local decision-making at the other. The purpose in every case was the same: to find co-operative "
-          "policy answers to the challenges facing local government."),
+    ("p", "The Co-operative Councils\u2019 Innovation Network (CCIN) describes Policy Labs as member-led "
+          "projects, in which members work with other members to find co-operative policy solutions to "
+          "the challenges facing local government. In the 2019 round, members could apply for up to "
+          "\u00a310,000 to deliver a Policy Lab."),
+    ("p", "The network said the round was open to all ideas, the more innovative the better, and gave two "
+          "examples of the range it had in mind: co-operative approaches to tackling food poverty, and "
+          "initiatives that put communities back at the heart of local decision-making."),
     ("p", "The network\u2019s review of August 2018 to July 2019 lists five funded projects, set out "
           "below. The review describes what each set out to do; it does not report their results, and "
-          "this overview does not add any."),
+          "this summary does not add any."),
 
     ("h", "1. Co-operative approaches to sustainable food"),
-    ("p", "Run in partnership with Sustainable Food Cities, this lab started from three observations: "
-          "food is a practical vehicle for co-operative action and enterprise; there was room to deepen "
-          "understanding of co-operative approaches to sustainable food; and eight CCIN members had "
-          "described their food work, on enterprise, poverty, health, growing and education, at the CCIN "
-          "Annual Conference. The plan had four parts: at least four interactive workshops across the "
+    ("p", "Presented as a partnership with Sustainable Food Cities, this lab started from three "
+          "observations: food can be a vehicle for co-operative action and enterprise; there was room to "
+          "deepen understanding of co-operative approaches to sustainable food; and eight CCIN members had "
+          "referred to their food activity, on enterprise, poverty, health, growing and education, at the "
+          "CCIN Annual Conference. The plan had four parts: at least four interactive workshops across the "
           "combined CCIN and Sustainable Food Cities network of more than 70 areas; videos and other "
-          "materials showing local practice, such as Plymouth\u2019s CATERed programme, Oldham\u2019s Get "
-          "Oldham Growing programme, Cardiff\u2019s work on food poverty and healthy food, and the Greenwich "
-          "Community Development Agency; a single policy tool bringing findings and case studies together; "
-          "and presentations at two leading national conferences. The review does not name a lead council."),
+          "products highlighting local activity; a single policy tool bringing findings and case studies "
+          "together; and presentations at two leading national conferences. As examples of local activity "
+          "the review names Plymouth\u2019s CATERed programme, Oldham\u2019s Get Oldham Growing programme, "
+          "Cardiff\u2019s focus on food poverty and healthy food, and the Greenwich Community Development "
+          "Agency; these are examples, not named partners. The review does not name a lead council."),
 
     ("h", "2. Co-operative Neighbourhoods"),
-    ("p", "Led by Stevenage Borough Council, this lab proposed trailblazer pilots in particular "
+    ("p", "Led by Stevenage Borough Council, this lab proposed to test trailblazer pilots in "
           "neighbourhoods or localities. The aim was to show the value of co-operative councils developing "
-          "their ways of working at a very local level, with residents acting as co-producers of their own "
+          "further their ways of working at a very local level, with residents as co-producers of their "
           "communities and neighbourhoods."),
 
     ("h", "3. Co-operatives Unleashed"),
-    ("p", "Led by Plymouth City Council, this lab was an enquiry into how councils could take a "
-          "strategic part in helping the co-operative economy grow to twice its size by the close of the "
-          "next parliament. It promised a detailed case study and toolkit, and a summary of the national and "
-          "international context with key questions for councils to ask at each stage of developing their "
-          "own local thinking and solutions."),
+    ("p", "Led by Plymouth City Council, this lab was an enquiry into strategic council participation in "
+          "support of doubling the size of the co-operative economy before the end of the next parliament. "
+          "It listed a detailed case study and toolkit, and a summary of the national and international "
+          "context with key questions for councils to ask at each stage of developing their own local "
+          "thinking and solutions."),
 
     ("h", "4. Promoting the Cities of Service model of social action"),
     ("p", "Also led by Plymouth City Council, this lab set out to promote Cities of Service, a model the "
-          "review sums up as people helping people. It joins the strategic overview and leadership of local "
-          "government with the skills, knowledge and energy of residents, aimed at the most pressing "
-          "challenges in a given area. The model rests on four defining features: leadership, clear "
+          "review sums up as people helping people. It combines the strategic overview and leadership of "
+          "local government with the skills, knowledge and energy of citizens, aimed at the most pressing "
+          "challenges in a given area. The model rests on four defining characteristics: leadership, clear "
           "objectives, purposeful action and impact."),
 
     ("h", "5. Achieving social outcomes"),
-    ("p", "This lab aimed to raise awareness and understanding of social value across local government and "
-          "to get the most social benefit from council decisions. Its argument was that social value should "
-          "be part of the mainstream of local government, because public money can produce substantial "
-          "social value without extra cost, and often at lower cost with more sustainable services. It set "
-          "itself a clear test of success: social value becoming mainstream, with councils weighing the "
-          "longer-term social effects on their communities when looking for savings, instead of taking "
-          "short-term decisions. The review does not name a lead council."),
+    ("p", "This lab aimed to raise awareness and understanding of social value and of maximising social "
+          "outcomes across local government. Its argument was that social value should be mainstreamed, "
+          "because the public sector pound can generate substantial social value without extra cost, and "
+          "in many cases with lower costs and more sustainable services. Its test of success was social "
+          "value becoming mainstream, with councils considering the longer-term social impact on their "
+          "communities when making savings, rather than taking short-term decisions. The review does not "
+          "name a lead council."),
 
     ("h", "Reading the round as a whole"),
-    ("p", "The five projects cover a wide spread of co-operative council practice: food, neighbourhood "
-          "working, the co-operative economy, social action and social value. Two were led by the same "
-          "council, Plymouth City Council, and two have no lead named in the source. All five follow the "
-          "member-led model, in which the council with the idea does the work on behalf of the network."),
-    ("p", "The network\u2019s Strategy and Action Plan for 2018 to 2020 signalled that the next round would "
-          "move into new territory, with Policy Labs on health and social care planned for 2020."),
+    ("p", "The five projects cover food, neighbourhood working, the co-operative economy, social action "
+          "and social value. Plymouth City Council led two of them, Stevenage Borough Council one, and two "
+          "have no lead named in the source."),
+    ("p", "The network\u2019s Strategy and Action Plan for 2018 to 2020, in the same review, lists health "
+          "and social care Policy Labs for 2020 as a new work programme."),
 
     ("h", "What the sources do not say"),
-    ("p", "The review does not give the amount each project received, their timetables, the partner "
-          "councils involved beyond those named above, or any results. Councils wanting to learn from a "
-          "particular lab should contact its lead council, or the network where no lead is named."),
+    ("p", "The review does not give the amount each project received, their timetables, any councils or "
+          "organisations taking part beyond those named above, or any results. Councils wanting to learn "
+          "from a particular lab should contact its lead council, or the network where no lead is named."),
 
     ("h", "Who to contact"),
     ("p", "Stevenage Borough Council for Co-operative Neighbourhoods; Plymouth City Council for "
           "Co-operatives Unleashed and for Cities of Service; the Co-operative Councils\u2019 Innovation "
-          "Network for the sustainable food lab, run with Sustainable Food Cities, and for Achieving "
-          "Social Outcomes."),
+          "Network for the sustainable food lab and for Achieving Social Outcomes."),
 ]
 
 DOCUMENTS = [
     ("2023/growing-an-inclusive-co-operative-economy.pdf",
      "Growing an Inclusive Co-operative Economy",
-     "Growing an Inclusive Co-operative Economy (CCIN Policy Lab report summary)",
+     "Growing an Inclusive Co-operative Economy (Co-operative Practice Library summary)",
      GROWING_AN_INCLUSIVE_CO_OPERATIVE_ECONOMY),
     ("2019/policy-labs-2019-prospectus.pdf",
      "CCIN Policy Labs 2019",
-     "CCIN Policy Labs 2019",
+     "CCIN Policy Labs 2019 (Co-operative Practice Library summary)",
      POLICY_LABS_2019_PROSPECTUS),
 ]
 
