@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def index(corpus: Path, index_dir: Path, full: bool, report_file: Path | None, q
             report = run_indexer(corpus, index_dir, full=full, progress=progress, on_total=on_total)
     except RunInterrupted as stop:
         click.echo(f"coop-library index: {_stopped(stop)}", err=True)
-        sys.exit(stop.exit_code)
+        _exit_now(stop.exit_code)
     except IndexBusyError as exc:
         click.echo(f"coop-library index: {exc}", err=True)
         sys.exit(EXIT_BUSY)
@@ -114,10 +115,25 @@ def check(corpus: Path, report_file: Path | None, quiet: bool) -> None:
 
 from webui.serve import serve  # noqa: E402  (registered after the group exists)
 
+from .harvest_cli import harvest  # noqa: E402
+from .hub_cli import queue, users  # noqa: E402
 from .search_cli import search  # noqa: E402
 
 cli.add_command(search)
 cli.add_command(serve)
+cli.add_command(users)
+cli.add_command(queue)
+cli.add_command(harvest)
+
+
+def _exit_now(code: int) -> None:
+    """Exit a stopped run at once. The run has already killed its writer workers and removed what it built;
+    multiprocessing's exit handler would join every child without a time limit, and a worker caught by the same
+    signal half way through sending its result can keep that join waiting for ever (seen once under load).
+    The workers die with this process in any case (PR_SET_PDEATHSIG)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _stopped(stop: RunInterrupted) -> str:

@@ -28,3 +28,14 @@ def corpus_option(help: str):  # type: ignore[no-untyped-def]
         show_default="./corpus or $COOP_LIBRARY_CORPUS",
         help=help,
     )
+
+
+def data_option(help: str = "Folder of the Culture Hub's database and uploads."):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=lambda: str(settings.get("data")),
+        show_default="./var/hub or $COOP_LIBRARY_DATA",
+        help=help,
+    )

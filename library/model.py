@@ -135,6 +135,9 @@ class Document:
     sources: list[Source] = field(default_factory=list)
     written_for_library: bool = False  # the library's own summary, not a council's or the network's publication
     last_reviewed: DocDate | None = None
+    # Where a document from the Culture Hub came from: origin ("submission" or "harvest"), submitted_by (a
+    # council), harvested (the feed), received, reviewed_at. Who reviewed it stays in the file, off the pages.
+    provenance: dict[str, str] = field(default_factory=dict)
 
     @property
     def council_ids(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("index", "var/index", "Folder that holds the published index generations."),
     Setting("max_file_bytes", 20 * 1024 * 1024, "Files larger than this many bytes are skipped."),
     Setting("max_pdf_pages", 500, "PDF pages beyond this number are not read."),
+    Setting("data", "var/hub", "Folder of the Culture Hub's database (queue, accounts, harvest state) and uploads."),
+    Setting(
+        "secret_key",
+        "",
+        "Key that signs session cookies and form tokens; empty: a random key kept in <data>/secret_key (mode 0600).",
+    ),
+    Setting("personal_data_days", 90, "Days after review that a submitter's name and email are kept, then deleted."),
+    Setting("harvest_allow_private", 0, "1 lets the harvester fetch private and loopback addresses (tests only)."),
+    Setting("harvest_delay_seconds", 1.0, "Seconds the harvester waits between two requests to the same host."),
     Setting("keep_generations", 3, "How many published index generations to keep on disk."),
     Setting("host", "127.0.0.1", "Address the web server listens on."),
     Setting("port", 5000, "Port the web server listens on."),
@@ -54,6 +64,14 @@ def get(name: str) -> object:
             return int(raw)
         except ValueError:
             raise ValueError(f"{setting.env}={raw!r} is not a whole number") from None
+    if isinstance(setting.default, float):
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError(f"{setting.env}={raw!r} is not a number")
+        return value
     return raw
 
 

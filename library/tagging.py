@@ -17,7 +17,9 @@ KNOWN_KEYS = {
     "source_url", "lead_contact", "partners", "mentioned", "principles",
     "lead", "organisations", "status", "funding", "outcomes", "evidence", "evaluation_url", "sources",
     "written_for_library", "last_reviewed",
+    "origin", "submitted_by", "harvested", "received", "reviewed_by", "reviewed_at",
 }  # fmt: skip
+PROVENANCE_KEYS = ("origin", "submitted_by", "harvested", "received", "reviewed_at")  # reviewed_by is not shown
 FUNDING_KEYS = {"amount", "year", "source", "up_to", "shared"}
 SOURCE_KEYS = {"title", "url", "date", "publisher"}
 _HTTP = re.compile(r"^https?://[^\s<>\"']+$")
@@ -164,6 +166,13 @@ class Tagger:
         if flag is not None and not isinstance(flag, bool):
             warnings.append(f"written_for_library: expected true or false, got {flag!r}; ignored")
         doc.written_for_library = flag is True
+        for key in PROVENANCE_KEYS:
+            value = meta.get(key)
+            if value not in (None, ""):
+                doc.provenance[key] = value.isoformat() if hasattr(value, "isoformat") else clean_text(str(value))
+        if doc.provenance.get("origin") not in (None, "submission", "harvest"):
+            warnings.append(f"origin: {doc.provenance['origin'][:40]!r} should be submission or harvest; left out")
+            del doc.provenance["origin"]
         if meta.get("last_reviewed") not in (None, ""):
             try:
                 doc.last_reviewed = DocDate.parse(meta["last_reviewed"])

@@ -52,12 +52,13 @@ STATUSES_FILE = "statuses.yaml"
 EVIDENCE_FILE = "evidence.yaml"
 PUBLICATIONS_FILE = "publications.yaml"
 NETWORK_FILE = "network.yaml"
+SOURCES_FILE = "sources.yaml"  # members' news feeds for the harvester
 # What a document's tags depend on: a change to one of these re-tags every document.
 TAGGING_FILES = (
     "themes.yaml", "councils.yaml", "doc_types.yaml", PRINCIPLES_FILE, ORGANISATIONS_FILE, STATUSES_FILE,
     EVIDENCE_FILE, PUBLICATIONS_FILE,
 )  # fmt: skip
-VOCABULARY_FILES = (*TAGGING_FILES, SYNONYMS_FILE, NETWORK_FILE)  # never read as documents
+VOCABULARY_FILES = (*TAGGING_FILES, SYNONYMS_FILE, NETWORK_FILE, SOURCES_FILE)  # never read as documents
 
 
 @dataclass(frozen=True)

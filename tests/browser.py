@@ -45,7 +45,8 @@ def running_server(index_dir: Path, corpus: Path = BUNDLED, *extra: str) -> Iter
     process = subprocess.Popen(
         [sys.executable, "-m", "indexer", "serve", "--index", str(index_dir), "--corpus", str(corpus),
          "--host", "127.0.0.1", "--port", str(port), *extra],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=log, stderr=subprocess.STDOUT,
+        env={"COOP_LIBRARY_DATA": str(index_dir.parent / f"hub-{port}"), **os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     base = Site(f"http://127.0.0.1:{port}")
     base.pid = process.pid

@@ -70,23 +70,25 @@ def bundled_index(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app(bundled_index: Path):
-    """The real Flask app over the bundled index."""
+def app(bundled_index: Path, tmp_path_factory):
+    """The real Flask app over the bundled index, with a hub store of its own."""
     from webui import create_app
 
-    flask_app = create_app({"INDEX": str(bundled_index), "CORPUS": str(BUNDLED), "TESTING": True})
+    data = tmp_path_factory.mktemp("hub")
+    flask_app = create_app({"INDEX": str(bundled_index), "CORPUS": str(BUNDLED), "DATA": str(data), "TESTING": True})
     yield flask_app
     flask_app.extensions["library"].close()
 
 
 @pytest.fixture
-def make_app():
+def make_app(tmp_path_factory):
     """Build real Flask apps over any index; their libraries are closed when the test ends."""
     from webui import create_app
 
     made = []
 
     def build(index: Path, corpus: Path = BUNDLED, **config: object):
+        config.setdefault("DATA", str(tmp_path_factory.mktemp("hub")))
         flask_app = create_app({"INDEX": str(index), "CORPUS": str(corpus), **config})
         made.append(flask_app)
         return flask_app

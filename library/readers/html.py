@@ -1,4 +1,4 @@
-"""HTML press releases saved from council websites.
+"""HTML press releases saved from council websites, or fetched from members' news feeds by the harvester.
 
 The article text is found by trafilatura, a maintained extractor built to tell an article from the site
 around it: menus, cookie banners, breadcrumbs, share buttons, related links, footers and scripts are left
@@ -55,8 +55,16 @@ _BLOCK_TAGS = frozenset(
 
 def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
     """Read a saved web page: title, date and article text, without the site's chrome."""
+    raw = read_html_bytes(read_bytes(path, shown, max_bytes), shown)
+    raw.meta = read_sidecar(path, shown, max_bytes, raw.warnings)
+    return raw
+
+
+def read_html_bytes(data: bytes, shown: str, meta: dict[str, object] | None = None) -> RawDocument:
+    """Read a web page from its bytes (a saved file or a fetched page); `shown` names it in errors."""
     warnings: list[str] = []
-    data = read_bytes(path, shown, max_bytes)
+    if not data:
+        raise ParseError(shown, "is empty")
     if len(data) > MAX_HTML_BYTES:
         raise ParseError(
             shown, f"is an HTML page of {len(data):,} bytes; pages over {MAX_HTML_BYTES:,} bytes are not read"
@@ -76,8 +84,7 @@ def read_html(path: Path, shown: str, max_bytes: int) -> RawDocument:
         raise ParseError(shown, "has no article text: the page is all navigation, banners or scripts")
     if not found_date:  # a byline such as "Published 5 July 2016" is often left out of the article text
         found_date = _visible_date(body) or next(filter(None, map(_visible_date, page.main_texts())), "")
-    meta = read_sidecar(path, shown, max_bytes, warnings)
-    return RawDocument(shown, meta, body, found_title=title, found_date=found_date, warnings=warnings)
+    return RawDocument(shown, dict(meta or {}), body, found_title=title, found_date=found_date, warnings=warnings)
 
 
 def _parse(html: str, shown: str) -> BeautifulSoup:

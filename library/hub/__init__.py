@@ -1,0 +1,1 @@
+"""The Culture Hub: members submit practice, members' news is harvested, moderators publish."""
