@@ -51,8 +51,8 @@ eval: $(STAMP)
 	$(BIN)/python -m bench.relevance
 
 lint: $(STAMP)
-	$(BIN)/ruff check library indexer webui bench tests
-	$(BIN)/ruff format --check library indexer webui bench tests
+	$(BIN)/ruff check library indexer webui coop_library bench tests
+	$(BIN)/ruff format --check library indexer webui coop_library bench tests
 
 clean:
 	rm -rf $(VENV) var test-artifacts

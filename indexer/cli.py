@@ -1,4 +1,4 @@
-"""The coop-library command: parses arguments and calls the library and the indexer."""
+"""The indexer's commands, `index` and `check`: parse arguments, call the indexer, report and exit."""
 
 from __future__ import annotations
 
@@ -8,25 +8,14 @@ from pathlib import Path
 
 import click
 
+from coop_library.options import corpus_option, index_option
 from library.errors import IndexBusyError, LibraryError
 
-from .options import corpus_option, index_option
 from .report import EXIT_BUSY, EXIT_FATAL, RunReport
 from .run import RunInterrupted, check_corpus, run_indexer, stopped_by_signals
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="coop-library")
-def cli() -> None:
-    """The Co-operative Practice Library: index and search co-operative council practice.
-
-    \b
-    Example:
-        coop-library index --corpus corpus --index var/index
-    """
-
-
-@cli.command()
+@click.command()
 @corpus_option("Folder of documents to index.")
 @index_option()
 @click.option("--full", is_flag=True, help="Re-read every file and build a fresh generation.")
@@ -88,7 +77,7 @@ def index(corpus: Path, index_dir: Path, full: bool, report_file: Path | None, q
     _finish(report, report_file, quiet)
 
 
-@cli.command()
+@click.command()
 @corpus_option("Folder of documents to check.")
 @click.option(
     "--report", "report_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report here."
@@ -111,19 +100,6 @@ def check(corpus: Path, report_file: Path | None, quiet: bool) -> None:
         click.echo(f"coop-library check: {exc}", err=True)
         sys.exit(EXIT_FATAL)
     _finish(report, report_file, quiet, verb="check")
-
-
-from webui.serve import serve  # noqa: E402  (registered after the group exists)
-
-from .harvest_cli import harvest  # noqa: E402
-from .hub_cli import queue, users  # noqa: E402
-from .search_cli import search  # noqa: E402
-
-cli.add_command(search)
-cli.add_command(serve)
-cli.add_command(users)
-cli.add_command(queue)
-cli.add_command(harvest)
 
 
 def _exit_now(code: int) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from coop_library.options import corpus_option, data_option
 from library.errors import LibraryError
 from library.hub.fetch import Fetcher
 from library.hub.harvest import HarvestReport, load_sources
@@ -15,7 +16,6 @@ from library.hub.harvest import harvest as run_harvest
 from library.hub.store import HubError, HubStore
 from library.vocab import SOURCES_FILE, load_vocabularies, vocabulary_folder
 
-from .options import corpus_option, data_option
 from .report import printable
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
+from coop_library.options import corpus_option, data_option
 from library.errors import LibraryError
 from library.hub import accounts, publish
 from library.hub.store import HubError, HubStore
 from library.vocab import load_vocabularies, vocabulary_folder
 
-from .options import corpus_option, data_option
 from .report import EXIT_FATAL
 
 EXIT_REFUSED = 2  # the operation was not possible: no such item, already decided, a bad password

@@ -7,12 +7,12 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-EXIT_OK = 0  # every document indexed (warnings allowed)
-EXIT_REJECTED = 1  # finished, but some files were rejected or kept stale
-EXIT_FATAL = 3  # nothing changed: vocabularies invalid, index folder unusable, ...
-EXIT_BUSY = 4  # another run holds the lock; nothing changed
-EXIT_INTERRUPTED = 130  # stopped by Ctrl+C (SIGINT); nothing half-built left, lock released
-EXIT_TERMINATED = 143  # stopped by SIGTERM (systemd stopping the unit); nothing half-built left, lock released
+from library.exits import EXIT_BUSY, EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_REJECTED, EXIT_TERMINATED
+
+__all__ = [
+    "EXIT_BUSY", "EXIT_FATAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REJECTED", "EXIT_TERMINATED", "FileNote",
+    "RunReport", "printable",
+]  # fmt: skip
 
 # Control characters and direction overrides, which a file name or a reason could use to rewrite a terminal line.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -15,11 +15,9 @@ from library import settings
 from library.errors import ParseError
 from library.model import Document
 from library.readers import content_hash, file_stat, read_file
-from library.schema import document_fields, stored_document
 from library.store import IndexStore
 from library.tagging import Tagger, record_gaps
 from library.vocab import Vocabularies, load_vocabularies, tagging_fingerprint, vocabulary_folder
-from library.writing import open_writer
 
 from .report import (
     EXIT_BUSY,
@@ -262,18 +260,8 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
         upserts += [_known_tags_only(doc, vocab) for doc in stale]
     builder = store.begin(full=report.full)
     try:
-        writer = open_writer(builder.index, len(upserts))
-        try:
-            for doc in upserts:
-                add = writer.add_document if report.full else writer.update_document
-                add(**document_fields(doc, vocab, int(new.get(doc.id, {}).get("added", 0))))
-            for doc_id in deletes:
-                writer.delete_by_term("id", doc_id)
-            writer.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):  # the writer may be half-closed; its folder goes below
-                writer.cancel()
-            raise
+        added = {doc.id: int(new.get(doc.id, {}).get("added", 0)) for doc in upserts}
+        builder.write(upserts, deletes, vocab, added, report.full)
         builder.publish(new, fingerprint)
     except BaseException:
         builder.abort()
@@ -293,9 +281,7 @@ def _last_good_versions(store: IndexStore, report: RunReport, new: dict, doc_ids
     """Fetch stale documents from the published index, so a full rebuild keeps them; report any it lacks."""
     if not doc_ids:
         return []
-    _, ix = store.open()
-    with ix.searcher() as searcher:
-        found = {d: stored_document(fields) for d in doc_ids if (fields := searcher.document(id=d))}
+    found = store.stored_documents(doc_ids)
     for note in [n for n in report.stale if n.id in doc_ids and n.id not in found]:
         new.pop(note.id, None)
         report.stale.remove(note)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
+from coop_library.options import index_option
 from library import settings
 from library.errors import LibraryError
 from library.search import SORTS, Library, SearchRequest, SearchResult
 from library.vocab import load_vocabularies, vocabulary_folder
 
-from .options import index_option
 from .report import EXIT_FATAL
 
 

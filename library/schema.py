@@ -38,6 +38,14 @@ class ProseField(TEXT):
             yield word.encode("utf-8"), count, float(count) * boost, encoded
 
 
+# The version of what a generation holds: its fields, how they are analysed and what `meta` stores. Raise it with
+# any such change; a generation whose manifest records another version (or none) is rebuilt in full. Recorded in
+# manifest.json rather than read from the index, so the decision never depends on a class's module path.
+# 2: the network's record (lead, organisations, status, evidence, sources; facets status, evidence,
+#    organisation and member) and Culture Hub provenance.
+SCHEMA_VERSION = 2
+
+
 def build_schema() -> Schema:
     """Return the index schema: ranked text fields, facet fields and stored metadata."""
     return Schema(
@@ -132,14 +140,6 @@ def tag_text(doc: Document, vocab: Vocabularies) -> str:
     if doc_type:
         parts.append(doc_type.label)
     return "\n".join(p for p in parts if p)
-
-
-def schema_matches(schema: Schema) -> bool:
-    """Whether an index was built with the fields this version writes."""
-    expected = build_schema()
-    return sorted(schema.names()) == sorted(expected.names()) and all(
-        type(schema[name]) is type(expected[name]) for name in expected.names()
-    )
 
 
 def stored_document(stored: dict[str, object]) -> Document:

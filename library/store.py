@@ -30,7 +30,9 @@ from whoosh import index as whoosh_index
 from . import settings
 from .errors import IndexBusyError, IndexUnavailableError, LibraryError
 from .model import Document
-from .schema import build_schema, schema_matches, stored_document
+from .schema import SCHEMA_VERSION, build_schema, document_fields, stored_document
+from .vocab import Vocabularies
+from .writing import open_writer
 
 _GEN = re.compile(r"^gen-(\d{6,})$")
 _BUILDING = re.compile(r"^building-(\d{6,})-")
@@ -104,20 +106,23 @@ class Manifest:
     created: float = 0.0
     documents: dict[str, dict[str, object]] | None = None
     vocabulary: dict[str, str] | None = None  # the tagging vocabularies' fingerprints the documents were tagged with
+    schema: int = 0  # the SCHEMA_VERSION the generation was written with; 0 for generations older than the field
 
     def to_json(self) -> str:
         return json.dumps(
-            {"generation": self.generation, "created": self.created, "documents": self.documents or {},
-             "vocabulary": self.vocabulary or {}}
+            {"generation": self.generation, "created": self.created, "schema": self.schema,
+             "documents": self.documents or {}, "vocabulary": self.vocabulary or {}}
         )  # fmt: skip
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
         vocabulary = data.get("vocabulary")
+        schema = data.get("schema", 0)
         return cls(
             int(data["generation"]), float(data["created"]), dict(data["documents"]),
             dict(vocabulary) if isinstance(vocabulary, dict) else None,
+            schema if isinstance(schema, int) and not isinstance(schema, bool) else 0,
         )  # fmt: skip
 
 
@@ -155,12 +160,16 @@ class IndexStore:
             raise IndexUnavailableError(f"the published index {path} cannot be opened: {exc}") from None
 
     def schema_matches(self) -> bool:
-        """Whether the published generation has the fields this version writes."""
-        try:
-            _, ix = self.open()
-        except IndexUnavailableError:
+        """Whether the published generation was written with this version's schema (see SCHEMA_VERSION)."""
+        if self.current_name() is None:
             return True
-        return schema_matches(ix.schema)
+        return self.manifest().schema == SCHEMA_VERSION
+
+    def stored_documents(self, doc_ids: list[str]) -> dict[str, Document]:
+        """The published generation's stored versions of these documents, where it holds them."""
+        _, ix = self.open()
+        with ix.searcher() as searcher:
+            return {d: stored_document(fields) for d in doc_ids if (fields := searcher.document(id=d))}
 
     def documents(self) -> dict[str, Document]:
         """Return every document in the published generation, by id."""
@@ -331,7 +340,7 @@ class Builder:
     def publish(self, documents: dict[str, dict[str, object]], vocabulary: dict[str, str] | None = None) -> Path:
         """Check the generation holds exactly `documents`, write the manifest, make it durable, point CURRENT at it."""
         self.verify(set(documents))
-        manifest = Manifest(self.number, time.time(), documents, vocabulary)
+        manifest = Manifest(self.number, time.time(), documents, vocabulary, SCHEMA_VERSION)
         (self.path / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         for item in self.path.iterdir():
             _fsync(item)
@@ -342,6 +351,26 @@ class Builder:
             _point_current_at(self.store.root, final.name)
         self.store.clean_up()
         return final
+
+    def write(
+        self, upserts: list[Document], deletes: list[str], vocab: Vocabularies, added: dict[str, int], full: bool
+    ) -> None:
+        """Write new and changed documents and remove deleted ones; `added` gives each id's first-published time.
+
+        In a full build every document is new, so they are added without looking for an old version to replace.
+        """
+        writer = open_writer(self.index, len(upserts))
+        try:
+            for doc in upserts:
+                put = writer.add_document if full else writer.update_document
+                put(**document_fields(doc, vocab, added.get(doc.id, 0)))
+            for doc_id in deletes:
+                writer.delete_by_term("id", doc_id)
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):  # the writer may be half-closed; the caller removes its folder
+                writer.cancel()
+            raise
 
     def verify(self, listed: set[str]) -> None:
         """Raise IndexIncompleteError unless the new index holds each listed document once and nothing else."""

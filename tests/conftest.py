@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from coop_library.cli import cli
 from indexer import run_indexer
-from indexer.cli import cli
 from library.vocab import VOCABULARY_FILES, load_vocabularies
 
 ROOT = Path(__file__).resolve().parent.parent

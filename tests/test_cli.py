@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from indexer.cli import cli
+from coop_library.cli import cli
 from tests.helpers import write_markdown
 
 BODY = "Plymouth City Council set up a co-operative energy company with residents."

@@ -173,7 +173,7 @@ def test_a_write_failure_in_a_writer_worker_ends_the_run_and_keeps_the_index(tmp
 
 def test_an_index_folder_that_cannot_be_written_ends_the_run_with_a_clear_error():
     """The run is made by an unprivileged user (as cron would), so permissions apply even under root."""
-    from indexer.cli import cli
+    from coop_library.cli import cli
 
     work = Path(tempfile.mkdtemp(prefix="coop-readonly-"))
     try:

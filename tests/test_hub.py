@@ -162,7 +162,7 @@ def test_an_account_that_cannot_be_made_says_why(tmp_path, email, password, prob
 
 
 def test_the_operators_commands_add_users_and_run_the_queue(run_cli, runner, tmp_path, corpus_dir, vocab):
-    from indexer.cli import cli
+    from coop_library.cli import cli
 
     data = str(tmp_path / "hub")
     added = runner.invoke(cli, ["users", "add", "mod@example.org", "--data", data], input=PASSWORD + "\n")

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from indexer.report import EXIT_BUSY, EXIT_OK, EXIT_REJECTED
+from library.exits import EXIT_BUSY, EXIT_OK, EXIT_REJECTED
 from library.hub.store import HubStore
 
 RUN_KIND = "index"

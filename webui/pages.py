@@ -12,7 +12,7 @@ from library.vocab import COUNCIL_TYPES, REGIONS, Theme
 from .hosts import external_url
 from .params import search_request
 from .shared import cached_page, document_or_404, library
-from .templating import FACET_PLURALS
+from .templating import FACET_PLURALS, search_page
 from .urls import ORDER, search_url
 
 bp = Blueprint("pages", __name__)
@@ -32,7 +32,11 @@ def search():  # type: ignore[no-untyped-def]
     return cached_page(
         result.generation,
         lambda: render_template(
-            "search.html", result=result, args=request.args, page_url=lambda n: search_url(request.args, page=n)
+            "search.html",
+            result=result,
+            args=request.args,
+            page_url=lambda n: search_url(request.args, page=n),
+            **search_page(result, request.args),
         ),
     )
 
@@ -62,6 +66,8 @@ def _document_page(lib: Library, doc: Document) -> str:
         "document.html",
         doc=doc,
         lib=lib,
+        taking_part=[council for council in doc.councils if council.value != doc.lead],
+        organisations=[organisation for organisation in doc.organisations if organisation != doc.lead],
         related=lib.related(doc.id),
         more_from_council=more_from_council,
         more_on_theme=more_on_theme,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import click
 from gunicorn.app.base import BaseApplication
 
-from indexer.options import corpus_option, index_option
+from coop_library.options import corpus_option, index_option
 from library import settings
 from library.errors import LibraryError
 

@@ -24,6 +24,7 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from .. import settings
 from ..errors import ParseError, VocabularyError
+from ..exits import EXIT_FATAL, EXIT_OK, EXIT_REJECTED
 from ..model import DocDate
 from ..names import fold
 from ..readers.common import clean_text
@@ -35,7 +36,7 @@ from .store import HubStore, QueueItem
 
 RELEVANCE_THRESHOLD = 6
 PRINCIPLE_WEIGHT = 2
-EXIT_OK, EXIT_FAILED, EXIT_FATAL = 0, 1, 3  # as the indexer's (indexer/report.py)
+EXIT_FAILED = EXIT_REJECTED  # some feeds or pages failed; the run went on
 _HTTP = re.compile(r"^https?://[^\s<>\"']+$", re.I)
 _TRACKING = re.compile(r"utm_.*|fbclid|gclid", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
