@@ -53,6 +53,7 @@ eval: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check library indexer webui coop_library bench tests
 	$(BIN)/ruff format --check library indexer webui coop_library bench tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from library.analysis import text_analyzer
 from library.search import SearchRequest
@@ -38,18 +39,18 @@ def bench_queries(vocab: Vocabularies, count: int = 220, seed: int = 7) -> list[
         text = " ".join(rng.sample(pool, rng.choice([1, 1, 2, 2, 2, 3])))
         if n % 20 == 19:
             text = ""  # browsing: filters only, newest first
-        filters: dict[str, object] = {}
+        request = SearchRequest(query=text)
         roll = rng.random()
         if roll < 0.12 or not text:
-            filters["theme"] = (rng.choice(themes),)
+            request = replace(request, theme=(rng.choice(themes),))
         elif roll < 0.2:
-            filters["region"] = (rng.choice(regions),)
+            request = replace(request, region=(rng.choice(regions),))
         elif roll < 0.26:
-            filters["council"] = tuple(rng.sample(councils, 2))
+            request = replace(request, council=tuple(rng.sample(councils, 2)))
         elif roll < 0.3:
-            filters["type"] = (rng.choice(types),)
+            request = replace(request, type=(rng.choice(types),))
         elif roll < 0.35:
             start = rng.randint(2012, 2022)
-            filters["year_from"], filters["year_to"] = start, start + 3
-        queries.append(SearchRequest(query=text, **filters))  # type: ignore[arg-type]
+            request = replace(request, year_from=start, year_to=start + 3)
+        queries.append(request)
     return queries

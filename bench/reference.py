@@ -94,7 +94,7 @@ class Reference:
                     counts["deleted"] += 1
         return counts
 
-    def _insert(self, doc, shown: str, size: int, mtime: int, digest: str) -> None:  # type: ignore[no-untyped-def]
+    def _insert(self, doc, shown: str, size: int, mtime: int, digest: str) -> None:
         cursor = self.db.execute(
             "INSERT INTO docs(doc_id, path, size, mtime, hash, title, type, year, date_sort) VALUES (?,?,?,?,?,?,?,?,?)",
             (doc.id, shown, size, mtime, digest, doc.title, doc.doc_type, doc.year or 0,
@@ -132,7 +132,8 @@ class Reference:
             rare = [w for w, n in counts.items() if n <= COMMON_SHARE * total_docs]
             chosen = rare if total_docs >= COMMON_MIN_DOCUMENTS and rare else list(counts)
             match = " OR ".join(f'"{w}"' for w in chosen)
-        conditions, params = [], []
+        conditions: list[str] = []
+        params: list[str | int] = []
         if match:
             conditions.append("d.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
             params.append(match)

@@ -49,6 +49,7 @@ def run_product_indexer(corpus: Path, index: Path, full: bool = False) -> dict[s
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.stderr is not None  # opened with stderr=PIPE
     if process.returncode not in (0, 1):
         raise SystemExit(f"indexer failed ({process.returncode}): {process.stderr.read().decode()}")
     process.stderr.close()
@@ -56,7 +57,7 @@ def run_product_indexer(corpus: Path, index: Path, full: bool = False) -> dict[s
     return {"wall_s": wall, "run_s": data["finished"] - data["started"], "peak_mb": usage.ru_maxrss / 1024}
 
 
-def timed(function, *args):  # type: ignore[no-untyped-def]
+def timed(function, *args):
     started = time.perf_counter()
     value = function(*args)
     return time.perf_counter() - started, value
@@ -85,7 +86,7 @@ def search_latency(library: Library, reference: Reference, queries: list[SearchR
 
 
 @contextmanager
-def serving(index: Path, corpus: Path) -> Iterator[tuple[str, subprocess.Popen]]:  # type: ignore[type-arg]
+def serving(index: Path, corpus: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """`coop-library serve` on a free port of 127.0.0.1: (base URL, process), stopped afterwards."""
     from tests.browser import free_port
 
@@ -245,7 +246,7 @@ def child_processes(pid: int) -> list[int]:
 def run(
     size: int, work: Path, clients: int = 16, web_requests: int = 1600, query_count: int = 220,
     load_seconds: float = 60, load_rate: float = 50,
-) -> dict:  # type: ignore[type-arg]  # fmt: skip
+) -> dict:  # fmt: skip
     """Every scenario at one corpus size; returns the figures."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -297,7 +298,7 @@ def machine() -> dict[str, object]:
             "processor": platform.processor() or platform.machine()}  # fmt: skip
 
 
-def table(figures: dict) -> str:  # type: ignore[type-arg]
+def table(figures: dict) -> str:
     f = figures
     b, n, u, s, w, ld = f["full_build"], f["nightly_1pc"], f["nothing_changed"], f["search"], f["web"], f["load"]
     rows = [
@@ -338,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
     args = parser.parse_args(argv)
     sizes = args.size or [1000, 10000]
-    results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": []}
+    runs: list[dict[str, object]] = []
+    host = machine()
+    results = {"machine": host, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": runs}
     for size in sizes:
         kwargs = (
             {"web_requests": 64, "query_count": 30, "clients": 4, "load_seconds": 2, "load_rate": 20}
@@ -346,8 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             else {}
         )
         figures = run(size, args.work / str(size), **kwargs)
-        results["runs"].append(figures)
-        print(f"\n{size:,} documents on {results['machine']['cpus']} CPUs, Python {results['machine']['python']}")
+        runs.append(figures)
+        print(f"\n{size:,} documents on {host['cpus']} CPUs, Python {host['python']}")
         print(table(figures), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "latest.json"

@@ -6,6 +6,8 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
+from typing import Literal
 
 import click
 
@@ -155,7 +157,9 @@ class _refusals:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, error, trace) -> bool:  # type: ignore[no-untyped-def]
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> Literal[False]:
         if isinstance(error, HubError):
             click.echo(f"coop-library {self.command}: {error}", err=True)
             sys.exit(EXIT_REFUSED)

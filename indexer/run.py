@@ -120,7 +120,14 @@ def _repair(store: IndexStore, report: RunReport) -> None:
         report.repairs.append(FileNote(str(store.root), f"{check.describe()}, so this run rebuilt the index in full"))
 
 
-def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ignore[no-untyped-def]
+def _run(
+    corpus: Path,
+    store: IndexStore | None,
+    vocab: Vocabularies,
+    report: RunReport,
+    progress: Progress | None,
+    on_total: Callable[[int], None] | None,
+) -> None:
     if not corpus.is_dir():
         raise ParseError(str(corpus), "is not a folder of documents; pass --corpus or set COOP_LIBRARY_CORPUS")
     manifest = store.manifest() if store else None
@@ -136,7 +143,7 @@ def _run(corpus, store, vocab, report, progress, on_total) -> None:  # type: ign
         report.warnings.append(FileNote(str(vocab.folder), _vocabulary_change(manifest.vocabulary or {}, fingerprint)))
     old_by_path = {str(entry["path"]): doc_id for doc_id, entry in old.items()}
     tagger = Tagger(vocab)
-    max_bytes = int(settings.get("max_file_bytes"))  # type: ignore[call-overload]
+    max_bytes = settings.get_int("max_file_bytes")
     notes: list[tuple[str, str]] = []
     found = list(scan_corpus(corpus, notes))
     report.warnings += [FileNote(path, reason) for path, reason in notes]
@@ -228,7 +235,15 @@ def _refuse_duplicate_ids(report: RunReport, seen: list[_Seen], old_by_path: dic
             seen.remove(entry)
 
 
-def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path, fingerprint: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _apply(
+    store: IndexStore,
+    vocab: Vocabularies,
+    report: RunReport,
+    seen: list[_Seen],
+    old: dict[str, dict[str, object]],
+    old_by_path: dict[str, str],
+    fingerprint: dict[str, str],
+) -> None:
     new: dict[str, dict[str, object]] = {}
     upserts: list[Document] = []
     now = round(time.time())
@@ -260,7 +275,7 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
         upserts += [_known_tags_only(doc, vocab) for doc in stale]
     builder = store.begin(full=report.full)
     try:
-        added = {doc.id: int(new.get(doc.id, {}).get("added", 0)) for doc in upserts}
+        added = {doc.id: _added_time(new.get(doc.id, {})) for doc in upserts}
         builder.write(upserts, deletes, vocab, added, report.full)
         builder.publish(new, fingerprint)
     except BaseException:
@@ -270,6 +285,14 @@ def _apply(store, vocab: Vocabularies, report: RunReport, seen, old, old_by_path
     report.published = True
 
 
+def _added_time(entry: dict[str, object]) -> int:
+    """When a manifest entry's document was first published (Unix time; 0 if it does not say)."""
+    value = entry.get("added", 0)
+    if not isinstance(value, int | float | str):
+        raise TypeError(f"a manifest entry's 'added' is not a number: {value!r}")
+    return int(value)
+
+
 def _known_tags_only(doc: Document, vocab: Vocabularies) -> Document:
     """A stale document's last good version, without tags the vocabularies no longer hold (it cannot be re-read)."""
     doc.councils = [t for t in doc.councils if t.value in vocab.councils]
@@ -277,7 +300,9 @@ def _known_tags_only(doc: Document, vocab: Vocabularies) -> Document:
     return doc
 
 
-def _last_good_versions(store: IndexStore, report: RunReport, new: dict, doc_ids: list[str]) -> list[Document]:  # type: ignore[type-arg]
+def _last_good_versions(
+    store: IndexStore, report: RunReport, new: dict[str, dict[str, object]], doc_ids: list[str]
+) -> list[Document]:
     """Fetch stale documents from the published index, so a full rebuild keeps them; report any it lacks."""
     if not doc_ids:
         return []

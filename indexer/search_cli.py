@@ -40,22 +40,22 @@ from .report import EXIT_FATAL
 def search(
     query: str,
     index_dir: Path,
-    theme,
-    council,
-    doc_type,
-    region,
-    principle,
-    status,
-    evidence,
-    organisation,
-    members_only,
-    year_from,
-    year_to,
-    sort,
-    page,
-    per_page,
-    as_json,
-) -> None:  # type: ignore[no-untyped-def]
+    theme: tuple[str, ...],
+    council: tuple[str, ...],
+    doc_type: tuple[str, ...],
+    region: tuple[str, ...],
+    principle: tuple[str, ...],
+    status: tuple[str, ...],
+    evidence: tuple[str, ...],
+    organisation: tuple[str, ...],
+    members_only: bool,
+    year_from: int | None,
+    year_to: int | None,
+    sort: str,
+    page: int,
+    per_page: int,
+    as_json: bool,
+) -> None:
     """Search the library, with facet counts.
 
     Plain words and whole questions work: question words are left out,
@@ -69,7 +69,7 @@ def search(
     Example:
         coop-library search "housing commission" --council croydon --from 2015 --json
     """
-    corpus = Path(str(settings.get("corpus")))
+    corpus = settings.get_path("corpus")
     try:
         library = Library(index_dir, load_vocabularies(vocabulary_folder(corpus)))
         result = library.search(

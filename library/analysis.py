@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any, TypeAlias
 
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.filters import STOP_WORDS
@@ -15,11 +17,15 @@ JOINED_PREFIXES = frozenset({"co", "re", "pre", "non", "anti", "multi", "inter",
 SAME_WORDS = {"coop": "cooperative", "coops": "cooperatives"}
 TOKEN_PATTERN = r"\w+(?:-\w+)*"
 
+# Whoosh has no types: its analyzers and tokens are Any here.
+Analyzer: TypeAlias = Any
+Token: TypeAlias = Any
 
-class DomainSpellingFilter(Filter):
+
+class DomainSpellingFilter(Filter):  # type: ignore[misc]  # Whoosh's Filter has no types
     """Join 'co-operative' to 'cooperative', split other hyphenated words, read 'co-op' as 'cooperative'."""
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         shift = 0
         for t in tokens:
             if t.positions:
@@ -50,12 +56,12 @@ class DomainSpellingFilter(Filter):
             shift += max(len(parts) - 1, 0)
 
 
-def text_analyzer():  # type: ignore[no-untyped-def]
+def text_analyzer() -> Analyzer:
     """Return the analyzer for title, summary and body text."""
     return word_analyzer() | StemFilter(cachesize=50000)
 
 
-def word_analyzer():  # type: ignore[no-untyped-def]
+def word_analyzer() -> Analyzer:
     """Return the analyzer that keeps words as written (lowercased), for spelling suggestions."""
     return (
         RegexTokenizer(TOKEN_PATTERN)

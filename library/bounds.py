@@ -12,6 +12,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from whoosh import collectors
 from whoosh import query as Q
@@ -21,6 +22,9 @@ from .facets import bitset
 MAX_WORDS = 100  # words one wildcard or range may stand for
 MAX_SCANNED = 5_000  # words read from the index for one wildcard or range before it is refused
 MAX_WORDS_IN_ALL = 400  # words all the wildcards and ranges of one search may stand for together
+# Whoosh has no types: its readers and searchers are Any here.
+Reader: TypeAlias = Any
+Searcher: TypeAlias = Any
 _EXPANDING = (Q.Wildcard, Q.Prefix, Q.TermRange, Q.Regex, Q.FuzzyTerm)
 
 
@@ -30,7 +34,7 @@ class _Budget:
         self.notices: dict[str, str] = {}  # one notice per pattern, whatever the fields it was searched in
 
 
-def bound_expansions(query: Q.Query, reader, notices: list[str]) -> Q.Query:  # type: ignore[no-untyped-def]
+def bound_expansions(query: Q.Query, reader: Reader, notices: list[str]) -> Q.Query:
     """Replace each wildcard or word range by the words it stands for, within the limits; say what was cut."""
     budget = _Budget()
     bounded = _bound(query, reader, budget)
@@ -38,7 +42,7 @@ def bound_expansions(query: Q.Query, reader, notices: list[str]) -> Q.Query:  # 
     return bounded
 
 
-def _bound(q: Q.Query, reader, budget: _Budget) -> Q.Query:  # type: ignore[no-untyped-def]
+def _bound(q: Q.Query, reader: Reader, budget: _Budget) -> Q.Query:
     if isinstance(q, _EXPANDING):
         return _expand(q, reader, budget)
     if isinstance(q, (Q.CompoundQuery, Q.Not)):
@@ -46,7 +50,7 @@ def _bound(q: Q.Query, reader, budget: _Budget) -> Q.Query:  # type: ignore[no-u
     return q
 
 
-def _expand(q: Q.Query, reader, budget: _Budget) -> Q.Query:  # type: ignore[no-untyped-def]
+def _expand(q: Q.Query, reader: Reader, budget: _Budget) -> Q.Query:
     shown = _pattern(q)
     if isinstance(q, Q.Wildcard) and str(q.text)[:1] in "*?":
         budget.notices[shown] = f"A word cannot start with * or ?, so “{shown}” was left out of the search."
@@ -83,7 +87,7 @@ def _pattern(q: Q.Query) -> str:
     return str(getattr(q, "text", ""))[:60] + ("*" if isinstance(q, Q.Prefix) else "")
 
 
-class _Deadline(collectors.WrappingCollector):  # type: ignore[misc]
+class _Deadline(collectors.WrappingCollector):  # type: ignore[misc]  # Whoosh's collectors have no types
     """Stop collecting at a moment on the monotonic clock, checked before each match (no timer thread, no signal)."""
 
     def __init__(self, child: collectors.Collector, deadline: float) -> None:
@@ -105,7 +109,9 @@ class SyntaxMatches:
     scores: dict[int, float]
 
 
-def syntax_matches(searcher, query: Q.Query, seconds: float, size: int, live: int, notices: list[str]) -> SyntaxMatches:  # type: ignore[no-untyped-def]
+def syntax_matches(
+    searcher: Searcher, query: Q.Query, seconds: float, size: int, live: int, notices: list[str]
+) -> SyntaxMatches:
     """Every document a query in search syntax matches, with Whoosh's score, within `seconds`.
 
     A search that runs out of time ends with what it found by then and says so, and frees its worker.

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
+from typing import Any, TypeAlias
+
+# Whoosh has no types: its searchers are Any here.
+Searcher: TypeAlias = Any
 
 FACET_FIELDS = ("theme", "council", "type", "year", "region", "principle", "status", "evidence", "organisation")
 MEMBER = "member"  # a filter without counts: documents by councils the sources show in the network
@@ -32,7 +36,7 @@ def members(mask: int) -> list[int]:
 class FacetIndex:
     """Per-value bitsets of one index generation, built once and reused by every search."""
 
-    def __init__(self, searcher) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         self.live = bitset(reader.all_doc_ids(), self.size)
@@ -82,7 +86,7 @@ class DateOrder:
 
     SPARSE = 50  # below one document in this many, sorting the matches beats walking the whole order
 
-    def __init__(self, searcher, live: int, size: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, searcher: Searcher, live: int, size: int) -> None:
         reader = searcher.reader()
         column = reader.column_reader("date_sort") if reader.has_column("date_sort") else None
         self.dates = array("q", (column[d] if column is not None else 0 for d in range(size)))

@@ -13,18 +13,21 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from .errors import IndexUnavailableError
 from .facets import DateOrder, FacetIndex
 from .matching import MatchCache
 from .query import QueryBuilder
+from .results import SearchRequest, SearchResult
 from .spelling import Speller
 from .store import IndexStore, Manifest
 from .vocab import Vocabularies
 
 K = TypeVar("K")
 V = TypeVar("V")
+# Whoosh has no types: its searchers are Any here.
+Searcher: TypeAlias = Any
 RESULT_CACHE_SIZE = 512  # searches whose results are kept per generation (a result is ~50 KB)
 
 
@@ -62,7 +65,7 @@ class Generation:
         self.name = name
         self.number, self.index = store.open()
         self.manifest: Manifest = store.manifest()
-        self._opened: list = []  # type: ignore[type-arg]  # every searcher opened on it, to close with it
+        self._opened: list[Searcher] = []  # every searcher opened on it, to close with it
         self._opened_lock = threading.Lock()
         self._local = threading.local()
         with self.index.searcher() as builder:  # facets and dates are plain arrays once built
@@ -71,18 +74,18 @@ class Generation:
         self.matches = MatchCache(self._open_searcher(), self.facets.live, self.facets.size)
         self.speller = Speller(self._open_searcher(), vocab)
         self.queries = QueryBuilder(self.index.schema, vocab)
-        self.results: LeastRecentlyUsed = LeastRecentlyUsed(RESULT_CACHE_SIZE)  # type: ignore[type-arg]
+        self.results: LeastRecentlyUsed[SearchRequest, SearchResult] = LeastRecentlyUsed(RESULT_CACHE_SIZE)
         self.users = 0  # searches running on it; a retired generation is closed when this reaches 0
         self.retired = False
 
-    def searcher(self):  # type: ignore[no-untyped-def]
+    def searcher(self) -> Searcher:
         """This thread's searcher of the generation, opened on first use."""
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
             searcher = self._local.searcher = self._open_searcher()
         return searcher
 
-    def _open_searcher(self):  # type: ignore[no-untyped-def]
+    def _open_searcher(self) -> Searcher:
         searcher = self.index.searcher()
         with self._opened_lock:
             self._opened.append(searcher)
@@ -124,7 +127,7 @@ class Published:
 
     def now(self) -> Generation:
         """The generation this thread is searching, or the published one."""
-        active = getattr(self._active, "generation", None)
+        active: Generation | None = getattr(self._active, "generation", None)
         if active is not None:
             return active
         with self.using() as generation:

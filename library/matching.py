@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypeVar, cast
 
 import numpy as np
 from whoosh import query as Q
@@ -26,7 +27,12 @@ from whoosh.scoring import BM25FScorer
 from whoosh.util.numeric import byte_to_length
 
 from .facets import bitset
-from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP
+from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP, Concept
+
+# Whoosh has no types: its searchers, readers and queries are Any here.
+Searcher: TypeAlias = Any
+Reader: TypeAlias = Any
+_Value = TypeVar("_Value")
 
 COMMON_SHARE = 0.5  # a word in more than this share of documents is common...
 COMMON_MIN_DOCUMENTS = 20  # ...once the library holds at least this many documents
@@ -139,9 +145,10 @@ class ConceptMatches:
         candidates = np.flatnonzero(held)
         factor = (held[candidates] / max(len(self.matching), 1)) ** ranking.coordination
         base = score[candidates] * factor
-        pairs = self.pairs if ranking.proximity and self.near is not None else []
-        if pairs and len(candidates):
-            base = self._with_nearness(pairs, candidates, score[candidates], factor, count, ranking.proximity)
+        near = self.near if ranking.proximity else None
+        pairs = self.pairs if near is not None else []
+        if near is not None and pairs and len(candidates):
+            base = self._with_nearness(near, pairs, candidates, score[candidates], factor, count, ranking.proximity)
         if count < len(candidates):
             edge = np.partition(base, len(base) - count)[len(base) - count]
             keep = base >= edge - 1e-5
@@ -151,6 +158,7 @@ class ConceptMatches:
 
     def _with_nearness(
         self,
+        near: NearFinder,
         pairs: list[NearPair],
         candidates: np.ndarray,
         score: np.ndarray,
@@ -164,7 +172,7 @@ class ConceptMatches:
         the documents at the top by the other evidence are rescored. Nearness only adds, so a rescored
         document stays above every document outside the window.
         """
-        blended = score * factor
+        blended: np.ndarray = score * factor
         window = max(RESCORE_WINDOW, count)
         top = np.arange(len(candidates))
         if window < len(candidates):
@@ -175,7 +183,7 @@ class ConceptMatches:
             both = _both_scores(pair, candidates[top])
             holds = both > 0
             if holds.any():
-                found = self.near(candidates[top][holds], pair.words)  # type: ignore[misc]
+                found = near(candidates[top][holds], pair.words)
                 bonus[holds] += np.where(found, both[holds], 0.0)
         blended[top] = (score[top] + proximity * bonus) * factor[top]
         return blended
@@ -252,7 +260,7 @@ class MatchCache:
     Its size is bounded by the number of postings held, so a large library cannot fill memory with it.
     """
 
-    def __init__(self, searcher, live: int, size: int, capacity: int = 4_000_000) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, searcher: Searcher, live: int, size: int, capacity: int = 4_000_000) -> None:
         self.searcher, self.live, self.size, self.capacity = searcher, live, size, capacity
         self._entries: OrderedDict[tuple[str, str], tuple[int, object]] = OrderedDict()
         self._held = 0
@@ -260,23 +268,23 @@ class MatchCache:
         self._lengths: dict[tuple[int, str], np.ndarray] = {}  # (segment, field) -> every document's length
         self._lock = threading.Lock()
 
-    def matches(self, query) -> int:  # type: ignore[no-untyped-def]
+    def matches(self, query: Q.Query) -> int:
         """Bitset of the live documents a query matches."""
-        return self._cached(("mask", repr(query)), lambda: self._mask(query))  # type: ignore[return-value]
+        return self._cached(("mask", repr(query)), lambda: self._mask(query))
 
-    def postings(self, query) -> Postings:  # type: ignore[no-untyped-def]
+    def postings(self, query: Q.Query) -> Postings:
         """The live documents a query matches with the score Whoosh gives each, in document order."""
-        return self._cached(("scored", repr(query)), lambda: self._scored(query))  # type: ignore[return-value]
+        return self._cached(("scored", repr(query)), lambda: self._scored(query))
 
-    def _cached(self, key: tuple[str, str], compute: Callable[[], object]) -> object:
+    def _cached(self, key: tuple[str, str], compute: Callable[[], _Value]) -> _Value:
         with self._lock:  # the cache's searcher is one thread's at a time; computing a word takes milliseconds
             return self._cached_locked(key, compute)
 
-    def _cached_locked(self, key: tuple[str, str], compute: Callable[[], object]) -> object:
+    def _cached_locked(self, key: tuple[str, str], compute: Callable[[], _Value]) -> _Value:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
-            return entry[1]
+            return cast(_Value, entry[1])  # a key's kind ("mask", "scored") fixes what its computation returns
         value = compute()
         cost = 1 + (len(value.docs) if isinstance(value, Postings) else self.size // 64)
         self._entries[key] = (cost, value)
@@ -286,10 +294,10 @@ class MatchCache:
             self._held -= dropped
         return value
 
-    def _mask(self, query) -> int:  # type: ignore[no-untyped-def]
+    def _mask(self, query: Q.Query) -> int:
         return bitset(self.searcher.docs_for_query(query), self.size) & self.live
 
-    def _scored(self, query) -> Postings:  # type: ignore[no-untyped-def]
+    def _scored(self, query: Q.Query) -> Postings:
         # The same scorers and per-segment offsets Whoosh's own collector uses, summed as its Or matcher sums.
         searcher = self.searcher
         context = searcher.context()
@@ -309,8 +317,8 @@ class MatchCache:
         return Postings(to_bitset(docs, self.size), docs, totals[docs])
 
     def _add_term(
-        self, totals: np.ndarray, found: np.ndarray, subsearcher, offset: int, leaf: Q.Term, boost: float
-    ) -> bool:  # type: ignore[no-untyped-def]
+        self, totals: np.ndarray, found: np.ndarray, subsearcher: Searcher, offset: int, leaf: Q.Term, boost: float
+    ) -> bool:
         """Add a term's BM25F scores a posting block at a time; False if that cannot be done.
 
         Gives exactly what Whoosh's term matcher scores (the same arithmetic as `whoosh.scoring.bm25`,
@@ -368,7 +376,7 @@ class MatchCache:
                         found[i] = _within(first[doc], second[doc], PROXIMITY_SLOP)
         return found
 
-    def _field_lengths(self, subsearcher, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _field_lengths(self, subsearcher: Searcher, fieldname: str) -> np.ndarray:
         """Every document's length in a field of one segment, read once from Whoosh's length column."""
         key = (id(subsearcher), fieldname)
         if key not in self._lengths:
@@ -386,7 +394,7 @@ class MatchCache:
         return self._lengths[key]
 
 
-def concept_matches(cache: MatchCache, concepts: list, pairs: list[tuple[int, int]]) -> ConceptMatches:  # type: ignore[type-arg]
+def concept_matches(cache: MatchCache, concepts: list[Concept], pairs: list[tuple[int, int]]) -> ConceptMatches:
     """Find each concept's documents and sort them into distinctive and common ones.
 
     A concept in more than half the documents (once there are enough of them) is common: it ranks but
@@ -409,12 +417,12 @@ def concept_matches(cache: MatchCache, concepts: list, pairs: list[tuple[int, in
     return ConceptMatches([labels[i] for i in rare], rare_postings, common, cache.size, near, cache.near)
 
 
-def _positions(reader, fieldname: str, word: str, docs: list[int]) -> dict[int, list[int]]:  # type: ignore[no-untyped-def]
+def _positions(reader: Reader, fieldname: str, word: str, docs: list[int]) -> dict[int, list[int]]:
     """A word's positions in a field of some documents of one segment (ascending numbers), where it occurs."""
     if (fieldname, word) not in reader:
         return {}
     matcher = reader.postings(fieldname, word)
-    out = {}
+    out: dict[int, list[int]] = {}
     for doc in docs:
         if not matcher.is_active():
             break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date as _date
+from typing import Any
 
 DECLARED = "declared"
 INFERRED = "inferred"
@@ -184,13 +185,13 @@ class Document:
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Document:
         """Rebuild a Document from to_dict() output."""
-        values = dict(data)
-        values["councils"] = [Tag(**t) for t in values.get("councils", [])]  # type: ignore[union-attr]
-        values["themes"] = [Tag(**t) for t in values.get("themes", [])]  # type: ignore[union-attr]
-        values["principles"] = [Tag(**t) for t in values.get("principles", [])]  # type: ignore[union-attr]
-        values["funding"] = [Funding(**f) for f in values.get("funding", [])]  # type: ignore[union-attr]
-        values["sources"] = [Source(**s) for s in values.get("sources", [])]  # type: ignore[union-attr]
+        values: dict[str, Any] = dict(data)  # JSON as to_dict() wrote it
+        values["councils"] = [Tag(**t) for t in values.get("councils", [])]
+        values["themes"] = [Tag(**t) for t in values.get("themes", [])]
+        values["principles"] = [Tag(**t) for t in values.get("principles", [])]
+        values["funding"] = [Funding(**f) for f in values.get("funding", [])]
+        values["sources"] = [Source(**s) for s in values.get("sources", [])]
         for key in ("date", "last_reviewed"):
             raw_date = values.get(key)
             values[key] = DocDate.parse(raw_date) if raw_date else None
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .errors import VocabularyError
 from .vocab import NETWORK_FILE, Publication, Vocabularies, read_yaml_file
+
+_Entry = TypeVar("_Entry")
+
 
 COUNTS = {
     "councils": "councils",
@@ -67,29 +72,38 @@ def load_network(vocab: Vocabularies) -> Network:
         raise VocabularyError(str(path), ["expected top-level 'figures:', 'people:' and 'boards:' lists"])
     problems: list[str] = []
     network = Network()
-    for section, build, out in (
-        ("figures", _figure, network.figures),
-        ("people", _person, network.people),
-        ("boards", _board, network.boards),
-    ):
-        entries = data.get(section) or []
-        if not isinstance(entries, list):
-            problems.append(f"'{section}:' should be a list")
-            continue
-        for number, raw in enumerate(entries, start=1):
-            try:
-                if not isinstance(raw, dict):
-                    raise ValueError("expected a mapping of keys")
-                out.append(build(raw, vocab))  # type: ignore[attr-defined]
-            except ValueError as exc:
-                problems.append(f"{section} entry {number}: {exc}")
+    _read_section(data, "figures", _figure, network.figures, vocab, problems)
+    _read_section(data, "people", _person, network.people, vocab, problems)
+    _read_section(data, "boards", _board, network.boards, vocab, problems)
     if problems:
         raise VocabularyError(str(path), problems)
     network.figures.sort(key=lambda f: f.year)
     return network
 
 
-def _source(raw: dict, vocab: Vocabularies) -> Publication:
+def _read_section(
+    data: dict[Any, Any],
+    section: str,
+    build: Callable[[dict[str, Any], Vocabularies], _Entry],
+    out: list[_Entry],
+    vocab: Vocabularies,
+    problems: list[str],
+) -> None:
+    """Append a section's entries to `out`; each one that cannot be read is named in `problems`."""
+    entries = data.get(section) or []
+    if not isinstance(entries, list):
+        problems.append(f"'{section}:' should be a list")
+        return
+    for number, raw in enumerate(entries, start=1):
+        try:
+            if not isinstance(raw, dict):
+                raise ValueError("expected a mapping of keys")
+            out.append(build(raw, vocab))
+        except ValueError as exc:
+            problems.append(f"{section} entry {number}: {exc}")
+
+
+def _source(raw: dict[str, Any], vocab: Vocabularies) -> Publication:
     source = raw.get("source")
     publication = vocab.publications.get(str(source))
     if publication is None:
@@ -97,14 +111,14 @@ def _source(raw: dict, vocab: Vocabularies) -> Publication:
     return publication
 
 
-def _year(raw: dict) -> int:
+def _year(raw: dict[str, Any]) -> int:
     year = raw.get("year")
     if not isinstance(year, int) or isinstance(year, bool) or not 1990 <= year <= 2200:
         raise ValueError(f"year {year!r} should be a year such as 2019")
     return year
 
 
-def _whole(raw: dict, key: str) -> int | None:
+def _whole(raw: dict[str, Any], key: str) -> int | None:
     value = raw.get(key)
     if value is None:
         return None
@@ -113,7 +127,7 @@ def _whole(raw: dict, key: str) -> int | None:
     return value
 
 
-def _text(raw: dict, key: str, required: bool = True) -> str:
+def _text(raw: dict[str, Any], key: str, required: bool = True) -> str:
     value = raw.get(key)
     if value in (None, ""):
         if required:
@@ -122,7 +136,7 @@ def _text(raw: dict, key: str, required: bool = True) -> str:
     return str(value).strip()
 
 
-def _figure(raw: dict, vocab: Vocabularies) -> Figure:
+def _figure(raw: dict[str, Any], vocab: Vocabularies) -> Figure:
     unknown = sorted(set(raw) - FIGURE_KEYS)
     if unknown:
         raise ValueError(f"unknown keys {', '.join(map(str, unknown))} (known: {', '.join(sorted(FIGURE_KEYS))})")
@@ -134,13 +148,13 @@ def _figure(raw: dict, vocab: Vocabularies) -> Figure:
     )  # fmt: skip
 
 
-def _person(raw: dict, vocab: Vocabularies) -> Person:
+def _person(raw: dict[str, Any], vocab: Vocabularies) -> Person:
     return Person(
         _text(raw, "name"), _text(raw, "role"), _text(raw, "organisation", False), _year(raw), _source(raw, vocab)
     )
 
 
-def _board(raw: dict, vocab: Vocabularies) -> Board:
+def _board(raw: dict[str, Any], vocab: Vocabularies) -> Board:
     members = raw.get("members")
     if not isinstance(members, list) or not all(isinstance(m, str) and m.strip() for m in members):
         raise ValueError("'members' should be a list of names")

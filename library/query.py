@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from whoosh import query as Q
 from whoosh.qparser import MultifieldParser
@@ -63,7 +64,7 @@ class ParsedQuery:
 class QueryBuilder:
     """Builds queries against one schema and one set of vocabularies."""
 
-    def __init__(self, schema, vocab: Vocabularies) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, schema: Any, vocab: Vocabularies) -> None:  # schema: Whoosh's, which has no types
         self.vocab = vocab
         self.parser = MultifieldParser(list(PLAIN_FIELDS), schema)
         self.analyzer = text_analyzer()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Frequency, Positions
@@ -13,7 +15,7 @@ from .model import Document
 from .vocab import COUNCIL_TYPES, Vocabularies
 
 
-class ProseField(TEXT):
+class ProseField(TEXT):  # type: ignore[misc]  # Whoosh's fields have no types
     """A TEXT field that turns a document's text into postings in one pass (library.analysis.index_terms).
 
     It writes what TEXT writes with the same analyzer, byte for byte; queries and highlighting still go
@@ -25,7 +27,7 @@ class ProseField(TEXT):
         super().__init__(analyzer=analyzer, **kwargs)
         self.stemmed = stemmed
 
-    def index(self, value, **kwargs):  # type: ignore[no-untyped-def]
+    def index(self, value: object, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         fmt = self.format
         if not isinstance(value, str) or kwargs or type(fmt) not in (Positions, Frequency):
             yield from super().index(value, **kwargs)

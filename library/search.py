@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from contextlib import AbstractContextManager
 from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from whoosh import query as Q
 from whoosh import sorting
@@ -38,6 +39,9 @@ from .wording import YearPhrase
 
 __all__ = ["MAX_PER_PAGE", "SORTS", "FacetValue", "Hit", "Library", "SearchRequest", "SearchResult"]
 
+# Whoosh has no types: its searchers and queries are Any here.
+Searcher: TypeAlias = Any
+
 SYNTAX_SECONDS = 1.0  # the longest a search in query syntax may run before it stops with what it has
 
 
@@ -64,7 +68,7 @@ class Library:
         """The generation this thread is searching, or the published one."""
         return self._published.now()
 
-    def _current(self):  # type: ignore[no-untyped-def]
+    def _current(self) -> Searcher:
         """This thread's searcher of the published generation."""
         return self._now.searcher()
 
@@ -141,8 +145,8 @@ class Library:
             ]
 
     def _search(
-        self, searcher, request: SearchRequest, retry_misspelled: bool = True, with_snippets: bool = True
-    ) -> SearchResult:  # type: ignore[no-untyped-def]
+        self, searcher: Searcher, request: SearchRequest, retry_misspelled: bool = True, with_snippets: bool = True
+    ) -> SearchResult:
         notices: list[str] = []
         syntax: SyntaxMatches | None = None
         request = self._clean_filters(request, notices)
@@ -263,7 +267,7 @@ class Library:
 
     def _page(
         self,
-        searcher,
+        searcher: Searcher,
         parsed: ParsedQuery,
         concepts: ConceptMatches | None,
         request: SearchRequest,
@@ -272,7 +276,7 @@ class Library:
         per_page: int,
         with_snippets: bool,
         syntax: SyntaxMatches | None = None,
-    ) -> list[Hit]:  # type: ignore[no-untyped-def]
+    ) -> list[Hit]:
         first = per_page * (page - 1)
         count = first + per_page
         if request.sort in ("newest", "oldest") or parsed.is_everything:
@@ -301,7 +305,7 @@ class Library:
             hits.append(self._hit(doc, text, concepts.missing_from(docnum) if concepts else []))
         return hits
 
-    def _scored(self, searcher, query, final: int, count: int) -> list[int]:  # type: ignore[no-untyped-def]
+    def _scored(self, searcher: Searcher, query: Q.Query, final: int, count: int) -> list[int]:
         """The best `count` documents of `final` for a query written in search syntax, scored by Whoosh."""
         if only_words(query):  # the cached per-word scores are Whoosh's own, summed as its Or sums them
             postings = self.matches.postings(query)
@@ -333,7 +337,7 @@ class Library:
         )  # fmt: skip
 
     def _clean_filters(self, request: SearchRequest, notices: list[str]) -> SearchRequest:
-        known = {
+        known: dict[str, Container[str]] = {
             "theme": self.vocab.themes,
             "council": self.vocab.councils,
             "type": self.vocab.doc_types,

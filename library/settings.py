@@ -75,6 +75,30 @@ def get(name: str) -> object:
     return raw
 
 
+def get_int(name: str) -> int:
+    """Return a whole-number setting as an int."""
+    value = get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"setting {name!r} is not a whole number setting")
+    return value
+
+
+def get_float(name: str) -> float:
+    """Return a number setting as a float."""
+    value = get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"setting {name!r} is not a number setting")
+    return float(value)
+
+
+def get_str(name: str) -> str:
+    """Return a text setting as a str."""
+    value = get(name)
+    if not isinstance(value, str):
+        raise TypeError(f"setting {name!r} is not a text setting")
+    return value
+
+
 def get_path(name: str) -> Path:
     """Return a path setting as a Path."""
-    return Path(str(get(name)))
+    return Path(get_str(name))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 from .analysis import text_analyzer
 from .english import is_english_word
@@ -35,7 +36,7 @@ def edit_distance(a: str, b: str) -> int:
 class Speller:
     """Suggests a corrected query when its words look misspelled."""
 
-    def __init__(self, searcher, vocab: Vocabularies) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, searcher: Any, vocab: Vocabularies) -> None:  # searcher: Whoosh's, which has no types
         self.searcher = searcher
         self.reader = searcher.reader()
         self.analyzer = text_analyzer()

@@ -274,7 +274,7 @@ class IndexStore:
         if not self.root.is_dir():
             return
         current = self.current_generation() if self.current_name() and self.current_path().is_dir() else 0
-        keep = max(1, int(settings.get("keep_generations")))  # type: ignore[call-overload]
+        keep = max(1, settings.get_int("keep_generations"))
         published = sorted(n for n in self._numbers(_GEN) if n <= current)
         for item in self.root.iterdir():
             gen, building = _GEN.match(item.name), _BUILDING.match(item.name)

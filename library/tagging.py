@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from .model import DECLARED, INFERRED, DocDate, Document, Funding, Source, Tag
-from .names import Gazetteer, fold
+from .names import Gazetteer, NameIndex, fold
 from .readers import RawDocument
 from .readers.common import clean_text
-from .vocab import Vocabularies
+from .vocab import DocType, Vocabularies
 
 KNOWN_KEYS = {
     "id", "title", "type", "councils", "themes", "date", "year", "summary",
@@ -207,7 +208,9 @@ class Tagger:
                 f"lead: {name!r} is in neither councils.yaml nor organisations.yaml; add it there or fix the spelling"
             )
 
-    def _choice(self, meta: dict[str, object], key: str, vocabulary, where: str, warnings: list[str]) -> str:  # type: ignore[no-untyped-def]
+    def _choice(
+        self, meta: dict[str, object], key: str, vocabulary: dict[str, DocType], where: str, warnings: list[str]
+    ) -> str:
         value = meta.get(key)
         if value in (None, ""):
             return ""
@@ -280,7 +283,7 @@ class Tagger:
                 warnings.append(f"the page's date {found!r} could not be read")
         return None
 
-    def _tags(self, meta, key, names, where, warnings) -> list[Tag]:  # type: ignore[no-untyped-def]
+    def _tags(self, meta: dict[str, object], key: str, names: NameIndex, where: str, warnings: list[str]) -> list[Tag]:
         tags: list[Tag] = []
         for value in _list(meta, key, warnings):
             ident, candidates = names.resolve(value)
@@ -331,7 +334,7 @@ def _funding(value: object, warnings: list[str]) -> list[Funding]:
     return out
 
 
-def _source(item: dict, warnings: list[str]) -> Source | None:
+def _source(item: dict[str, Any], warnings: list[str]) -> Source | None:
     unknown = sorted(str(k) for k in set(item) - SOURCE_KEYS)
     if unknown:
         warnings.append(f"sources: unknown keys {', '.join(clean_text(k) for k in unknown)} ignored")

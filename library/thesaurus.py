@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import VocabularyError
 from .yamlsafe import YamlProblem, load_yaml
@@ -90,7 +91,7 @@ def load_thesaurus(folder: Path) -> Thesaurus:
     return Thesaurus(entries)
 
 
-def _phrases(raw: dict, key: str) -> tuple[str, ...]:  # type: ignore[type-arg]
+def _phrases(raw: dict[str, Any], key: str) -> tuple[str, ...]:
     value = raw.get(key)
     if not isinstance(value, list) or not value:
         raise ValueError(f"'{key}' should be a list of words or phrases")

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from .errors import VocabularyError
 from .model import DocDate
 from .names import NameIndex
 from .thesaurus import SYNONYMS_FILE, Thesaurus, load_thesaurus
 from .yamlsafe import YamlProblem, load_yaml
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Entry = TypeVar("_Entry", bound=_Identified)  # a vocabulary entry: anything with an id
+
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 GSS = re.compile(r"^[ENSW]\d{8}$")
@@ -225,7 +236,7 @@ def load_vocabularies(folder: Path) -> Vocabularies:
     )
 
 
-def _optional(folder: Path, name: str, key: str, build) -> dict:  # type: ignore[no-untyped-def]
+def _optional(folder: Path, name: str, key: str, build: Callable[[dict[str, Any]], _Entry]) -> dict[str, _Entry]:
     return _load_entries(folder / name, key, build) if (folder / name).exists() else {}
 
 
@@ -261,12 +272,14 @@ def read_yaml_file(path: Path) -> object:
         raise VocabularyError(str(path), [f"line {exc.line}: {exc}" if exc.line else str(exc)]) from None
 
 
-def _load_entries(path: Path, key: str, build, data: object = None) -> dict:  # type: ignore[no-untyped-def]
+def _load_entries(
+    path: Path, key: str, build: Callable[[dict[str, Any]], _Entry], data: object = None
+) -> dict[str, _Entry]:
     if data is None:
         data = read_yaml_file(path)
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise VocabularyError(str(path), [f"expected a top-level '{key}:' list"])
-    entries: dict = {}
+    entries: dict[str, _Entry] = {}
     problems: list[str] = []
     gss_seen: dict[str, str] = {}
     for number, raw in enumerate(data[key], start=1):
@@ -294,7 +307,7 @@ def _load_entries(path: Path, key: str, build, data: object = None) -> dict:  # 
     return entries
 
 
-def _text(raw: dict, key: str, required: bool = True) -> str:
+def _text(raw: dict[str, Any], key: str, required: bool = True) -> str:
     value = raw.get(key)
     if value is None or value == "":
         if required:
@@ -305,7 +318,7 @@ def _text(raw: dict, key: str, required: bool = True) -> str:
     return str(value).strip()
 
 
-def _strings(raw: dict, key: str) -> tuple[str, ...]:
+def _strings(raw: dict[str, Any], key: str) -> tuple[str, ...]:
     value = raw.get(key) or []
     if isinstance(value, str):
         value = [value]
@@ -314,26 +327,26 @@ def _strings(raw: dict, key: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def _slug(raw: dict) -> str:
+def _slug(raw: dict[str, Any]) -> str:
     value = _text(raw, "id")
     if not SLUG.match(value):
         raise ValueError(f"id {value!r} should be lowercase letters, digits and hyphens")
     return value
 
 
-def _theme(raw: dict) -> Theme:
+def _theme(raw: dict[str, Any]) -> Theme:
     return Theme(_slug(raw), _text(raw, "label"), _text(raw, "description"), _strings(raw, "signals"))
 
 
-def _principle(raw: dict) -> Theme:
+def _principle(raw: dict[str, Any]) -> Theme:
     return Theme(_slug(raw), _text(raw, "label"), _text(raw, "statement"), _strings(raw, "signals"))
 
 
-def _doc_type(raw: dict) -> DocType:
+def _doc_type(raw: dict[str, Any]) -> DocType:
     return DocType(_slug(raw), _text(raw, "label"), _text(raw, "description", required=False))
 
 
-def _council(raw: dict) -> Council:
+def _council(raw: dict[str, Any]) -> Council:
     nation = _text(raw, "nation")
     if nation not in NATIONS:
         raise ValueError(f"nation {nation!r} should be one of {', '.join(sorted(NATIONS))}")
@@ -389,7 +402,7 @@ def _memberships(value: object) -> tuple[Membership, ...]:
     return tuple(sorted(out, key=lambda m: m.year))
 
 
-def _organisation(raw: dict, kinds: dict[str, str]) -> Organisation:
+def _organisation(raw: dict[str, Any], kinds: dict[str, str]) -> Organisation:
     kind = _text(raw, "kind")
     if kind not in kinds:
         raise ValueError(f"kind {kind!r} should be one of {', '.join(kinds)}")
@@ -398,7 +411,7 @@ def _organisation(raw: dict, kinds: dict[str, str]) -> Organisation:
     )
 
 
-def _publication(raw: dict) -> Publication:
+def _publication(raw: dict[str, Any]) -> Publication:
     url = _text(raw, "url", required=False)
     if url and not re.match(r"^https?://[^\s<>\"']+$", url):
         raise ValueError(f"url {url[:80]!r} should be an http(s) address")

@@ -8,11 +8,15 @@ years as words would widen and reorder the results, so they are taken out here a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeAlias
 
 FIRST_YEAR, LAST_YEAR = 1800, 2200
 _YEAR = r"((?:18|19|20|21)\d\d)"
+# From a year phrase's match to the first and last years it names (None: open-ended).
+YearRule: TypeAlias = Callable[[re.Match[str]], tuple[int | None, int | None]]
 _TO = r"(?:to|until|till|through|and|-|–)"
 
 
@@ -41,10 +45,10 @@ class YearPhrase:
         return f"up to {self.year_to}"
 
 
-def _patterns(today: date) -> list[tuple[re.Pattern[str], object]]:
+def _patterns(today: date) -> list[tuple[re.Pattern[str], YearRule]]:
     """Year phrases, longest first, each with a function from its match to (from, to)."""
     this = today.year
-    rules: list[tuple[str, object]] = [
+    rules: list[tuple[str, YearRule]] = [
         (rf"\b(?:from|between)\s+{_YEAR}\s*{_TO}\s*{_YEAR}\b", lambda m: (int(m[1]), int(m[2]))),
         # A financial or school year: "2018-19", "2018/19", "in 2018-19".
         (rf"\b(?:(?:in|during|for)\s+)?{_YEAR}\s*[-/–]\s*(\d\d)\b(?![-/–]?\d)", lambda m: (int(m[1]), _century(m[1]) + int(m[2]))),
@@ -71,7 +75,7 @@ def read_years(text: str, today: date) -> tuple[str, YearPhrase | None]:
         found = pattern.search(text)
         if not found:
             continue
-        start, end = rule(found)  # type: ignore[operator]
+        start, end = rule(found)
         if start is not None and end is not None and start > end:
             start, end = end, start
         if any(y is not None and not FIRST_YEAR <= y <= LAST_YEAR for y in (start, end)):

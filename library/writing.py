@@ -24,7 +24,8 @@ import pickle
 import queue
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol, TypeAlias
 
 from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3Segment, _lenfield
@@ -35,6 +36,11 @@ from whoosh.writing import SegmentWriter
 
 from .errors import LibraryError
 
+# Whoosh has no types: its indexes, writers, storages, segments, schemas and readers are Any here.
+Whoosh: TypeAlias = Any
+Posting: TypeAlias = tuple[str, bytes, int, float, bytes | None]
+Group: TypeAlias = tuple[list[int], list[float], list[bytes]]
+
 PARALLEL_FROM = 500  # documents to write before analysing them in parallel pays for the worker processes
 LIMIT_MB = 256  # postings a writer process holds in memory before it spills a sorted run to disk
 POLL_SECONDS = 0.2  # how often a waiting run checks that its writer workers are still alive
@@ -44,11 +50,11 @@ _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
 
 
-def open_writer(ix, documents: int):  # type: ignore[no-untyped-def]
+def open_writer(ix: Whoosh, documents: int) -> Whoosh:
     """A writer for `documents` new documents: analysed on every core when there are enough of them."""
     # Separate segment files, not one compound file: Whoosh reads a compound file's parts into memory,
     # which would make every server process hold a copy of the postings.
-    settings = {"limitmb": LIMIT_MB, "compound": False, "codec": LeanCodec()}
+    settings: dict[str, Any] = {"limitmb": LIMIT_MB, "compound": False, "codec": LeanCodec()}
     procs = min(4, os.cpu_count() or 1)
     if documents < PARALLEL_FROM or procs < 2:
         return LeanSegmentWriter(ix, **settings)
@@ -56,10 +62,10 @@ def open_writer(ix, documents: int):  # type: ignore[no-untyped-def]
     return ParallelWriter(ix, procs=procs, multisegment=True, **settings)
 
 
-class LeanSegmentWriter(SegmentWriter):
+class LeanSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh's writers have no types
     """Whoosh's SegmentWriter with postings grouped by word in a WordPool."""
 
-    def __init__(self, ix, limitmb: int = LIMIT_MB, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ix: Whoosh, limitmb: int = LIMIT_MB, **kwargs: object) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = WordPool(self._tempstorage, limitmb)
 
@@ -68,7 +74,7 @@ class WriterWorkerError(LibraryError):
     """A writer worker process died or failed, so its share of the documents was not written."""
 
 
-class ParallelWriter(MpWriter):
+class ParallelWriter(MpWriter):  # type: ignore[misc]  # Whoosh's writers have no types
     """Whoosh's multi-process writer, whose workers are LeanSegmentWriters and whose death fails the commit.
 
     Whoosh's MpWriter waits on its workers without a timeout and drops the segment of one that died, so
@@ -78,11 +84,11 @@ class ParallelWriter(MpWriter):
     naming the one that did. On any failure it kills the workers and waits for them to go.
     """
 
-    def __init__(self, ix, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ix: Whoosh, **kwargs: object) -> None:
         super().__init__(ix, **kwargs)
         self.worker_segments: dict[int, object] = {}  # each finished worker's segment, by its process id
 
-    def _new_task(self):  # type: ignore[no-untyped-def]
+    def _new_task(self) -> _LeanTask:
         task = _LeanTask(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True)
         task.daemon = True  # if all else fails, multiprocessing terminates it when this process exits
         self.tasks.append(task)
@@ -98,7 +104,7 @@ class ParallelWriter(MpWriter):
         if len(self.tasks) < self.procs:
             self._new_task()
         self._put((filename, len(self.docbuffer)))
-        self.docbuffer = []
+        self.docbuffer: list[Whoosh] = []
 
     def _put(self, job: tuple[str, int] | None) -> None:
         self._check_workers()
@@ -109,14 +115,14 @@ class ParallelWriter(MpWriter):
             except queue.Full:
                 self._check_workers()
 
-    def commit(self, mergetype=None, optimize=None, merge=None) -> None:  # type: ignore[no-untyped-def]
+    def commit(self, mergetype: Whoosh = None, optimize: bool | None = None, merge: bool | None = None) -> None:
         try:
             super().commit(mergetype, optimize, merge)
         except BaseException:
             self._stop_workers()
             raise
 
-    def _commit(self, mergetype, optimize, merge) -> None:  # type: ignore[no-untyped-def]
+    def _commit(self, mergetype: Whoosh, optimize: bool | None, merge: bool | None) -> None:
         """MpWriter._commit for the multisegment case, polling the workers instead of waiting on them."""
         if self.docbuffer:
             self._enqueue()
@@ -191,7 +197,7 @@ def _worker_failure(pid: int, error: BaseException) -> BaseException:
     return WriterWorkerError(f"writer worker process {pid} failed: {type(error).__name__}: {error}")
 
 
-class _LeanTask(SubWriterTask):
+class _LeanTask(SubWriterTask):  # type: ignore[misc]  # Whoosh's writer tasks have no types
     def __init__(self, *args: object) -> None:
         super().__init__(*args)
         self.run_pid = os.getpid()
@@ -205,7 +211,7 @@ class _LeanTask(SubWriterTask):
             outcome = exc if _picklable(exc) else WriterWorkerError(repr(exc))
         self.resultqueue.put((os.getpid(), outcome), timeout=JOIN_SECONDS)
 
-    def _write(self):  # type: ignore[no-untyped-def]
+    def _write(self) -> Whoosh:
         ix = self.storage.open_index(self.indexname)
         writer = self.writer = LeanSegmentWriter(ix, _lk=False, **self.kwargs)
         while True:
@@ -254,15 +260,15 @@ class WordPool:
     the runs are merged word by word, and a word's groups from several runs join in run order.
     """
 
-    def __init__(self, tempstore, limitmb: float) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, tempstore: Whoosh, limitmb: float) -> None:
         self.tempstore = tempstore
         self.limit = limitmb * 1024 * 1024
         self.size = 0
-        self.words: dict[tuple[str, bytes], tuple[list[int], list[float], list[bytes]]] = {}
+        self.words: dict[tuple[str, bytes], Group] = {}
         self.fieldnames: set[str] = set()
         self.runs: list[str] = []
 
-    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+    def add(self, item: Posting) -> None:
         fieldname, word, docnum, weight, value = item
         group = self.words.get((fieldname, word))
         if group is None:
@@ -295,12 +301,13 @@ class WordPool:
         else:
             groups = ((key, self.words[key]) for key in sorted(self.words))
         for (fieldname, word), (docnums, weights, values) in groups:
+            postings: Iterable[tuple[int, float, bytes]] = zip(docnums, weights, values, strict=True)
             if docnums != sorted(docnums):  # documents arrive in number order; Whoosh requires it
-                docnums, weights, values = zip(*sorted(zip(docnums, weights, values, strict=True)), strict=True)  # type: ignore[assignment]
-            for posting in zip(docnums, weights, values, strict=True):
+                postings = sorted(postings)
+            for posting in postings:
                 yield (fieldname, word, *posting)
 
-    def _read_run(self, name: str) -> Iterator[tuple[tuple[str, bytes], tuple[list, list, list]]]:  # type: ignore[type-arg]
+    def _read_run(self, name: str) -> Iterator[tuple[tuple[str, bytes], Group]]:
         with self.tempstore.open_file(name).raw_file() as f:
             while True:
                 try:
@@ -315,41 +322,44 @@ class WordPool:
         self.runs = []
 
 
-def _key(entry):  # type: ignore[no-untyped-def]
+def _key(entry: tuple[tuple[str, bytes], Group]) -> tuple[str, bytes]:
     return entry[0]
 
 
-def _joined(entries):  # type: ignore[no-untyped-def]
+def _joined(entries: Iterable[tuple[tuple[str, bytes], Group]]) -> Iterator[tuple[tuple[str, bytes], Group]]:
     """Join consecutive groups of the same word (from different runs) into one."""
-    current = None
+    current: tuple[tuple[str, bytes], Group] | None = None
     for key, group in entries:
         if current is not None and current[0] == key:
-            for mine, theirs in zip(current[1], group, strict=True):
-                mine.extend(theirs)
+            mine = current[1]
+            mine[0].extend(group[0])
+            mine[1].extend(group[1])
+            mine[2].extend(group[2])
             continue
         if current is not None:
             yield current
-        current = (key, tuple(list(part) for part in group))
+        current = (key, (list(group[0]), list(group[1]), list(group[2])))
     if current is not None:
         yield current
 
 
-class LeanCodec(W3Codec):
+class LeanCodec(W3Codec):  # type: ignore[misc]  # Whoosh's codecs have no types
     """Whoosh's codec, writing postings with each field's lengths read once instead of once per posting."""
 
-    def field_writer(self, storage, segment):  # type: ignore[no-untyped-def]
+    def field_writer(self, storage: Whoosh, segment: Whoosh) -> _LeanFieldWriter:
         return _LeanFieldWriter(self, storage, segment)
 
-    def new_segment(self, storage, indexname):  # type: ignore[no-untyped-def]
+    def new_segment(self, storage: Whoosh, indexname: str) -> Whoosh:
         # The segment is recorded in the index's table of contents with its codec: keep that Whoosh's.
         return W3Segment(W3Codec(self._blocklimit, self._compression, self._inlinelimit), indexname)
 
 
-class _LeanFieldWriter(W3FieldWriter):
-    def add_postings(self, schema, lengths, items):  # type: ignore[no-untyped-def]
+class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs have no types
+    def add_postings(self, schema: Whoosh, lengths: Whoosh, items: Iterable[Posting]) -> None:
         """FieldWriter.add_postings with one length lookup per field instead of one per posting."""
         lastfn = lasttext = None
-        add = field_lengths = None
+        add: Whoosh = None
+        field_lengths: _Lengths = _Zeros()  # replaced at the first posting's field
         for fieldname, btext, docnum, weight, value in items:
             if fieldname != lastfn:
                 if lastfn is not None and fieldname < lastfn:
@@ -371,14 +381,14 @@ class _LeanFieldWriter(W3FieldWriter):
                 self.start_term(btext)
                 lasttext = btext
                 add = self._postwriter.add_posting
-            add(docnum, weight, b"" if value is None else value, field_lengths[docnum])  # type: ignore[index, misc]
+            add(docnum, weight, b"" if value is None else value, field_lengths[docnum])
         if lasttext is not None:
             self.finish_term()
         if lastfn is not None:
             self.finish_field()
 
 
-def _field_lengths(lengths, fieldname: str):  # type: ignore[no-untyped-def]
+def _field_lengths(lengths: Whoosh, fieldname: str) -> _Lengths:
     """Every document's length in one field of the segment being written, as doc_field_length gives it."""
     if lengths is None:
         return _Zeros()
@@ -394,13 +404,17 @@ def _field_lengths(lengths, fieldname: str):  # type: ignore[no-untyped-def]
     return _AskEach(lengths, fieldname)  # another reader: ask for each length
 
 
+class _Lengths(Protocol):
+    def __getitem__(self, docnum: int, /) -> int: ...
+
+
 class _Zeros:
     def __getitem__(self, docnum: int) -> int:
         return 0
 
 
 class _AskEach:
-    def __init__(self, lengths, fieldname: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, lengths: Whoosh, fieldname: str) -> None:
         self._lengths, self._fieldname = lengths, fieldname
 
     def __getitem__(self, docnum: int) -> int:

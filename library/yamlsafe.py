@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -11,24 +12,24 @@ _MAX_INT_BITS = 3_000  # about 900 digits, far beyond any year, count or referen
 _KINDS = {"timestamp": "date", "int": "whole number", "float": "number", "binary": "base64 value"}
 
 
-class _PlainData:
+class _PlainData(yaml.constructor.SafeConstructor):
     """Refuse, at their line, values YAML accepts but Python cannot build or write out again.
 
     '2016-13-45' looks like a date, a 5,000-digit number like an int, and deep indentation nests without
     limit in libyaml; each would otherwise fail later, outside the reader, and stop a whole index run.
     """
 
-    def construct_document(self, node):  # type: ignore[no-untyped-def]
+    def construct_document(self, node: yaml.Node) -> Any:
         deep = _deeper_than(node, MAX_DEPTH)
         if deep is not None:
             raise yaml.constructor.ConstructorError(
                 None, None, f"values nested more than {MAX_DEPTH} levels deep", deep.start_mark
             )
-        return super().construct_document(node)  # type: ignore[misc]
+        return super().construct_document(node)
 
-    def construct_object(self, node, deep=False):  # type: ignore[no-untyped-def]
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
-            data = super().construct_object(node, deep)  # type: ignore[misc]
+            data = super().construct_object(node, deep)
         except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as exc:
             kind = _KINDS.get(str(node.tag).rsplit(":", 1)[-1], "value")
             detail = f" ({str(exc).split(';')[0]})" if type(exc) is ValueError else ""
@@ -62,9 +63,9 @@ def _shown(node: yaml.Node) -> str:
 class _NoAliasLoader(_PlainData, yaml.SafeLoader):
     """A SafeLoader that refuses aliases, so 'billion laughs' documents cannot expand."""
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves peek_event unannotated
             raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed here", event.start_mark)
         return super().compose_node(parent, index)
 

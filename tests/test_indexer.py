@@ -226,8 +226,10 @@ def test_unsupported_files_are_noted_not_indexed(corpus_dir, index_dir, index):
     assert any(n.path == "notes.docx" and "no reader" in n.reason for n in report.warnings)
 
 
-@pytest.mark.parametrize("with_sidecar_dir", [False])
-def test_vocabulary_files_tools_and_readme_are_not_documents(corpus_dir, index_dir, index, with_sidecar_dir):
+def test_vocabulary_files_tools_and_readme_are_not_documents(corpus_dir, index_dir, index):
+    from library.vocab import VOCABULARY_FILES
+
+    assert all((corpus_dir / name).is_file() for name in VOCABULARY_FILES)  # every one is there to be skipped
     (corpus_dir / "README.md").write_text("# About this corpus\n\nNot a document.", encoding="utf-8")
     (corpus_dir / "tools").mkdir()
     (corpus_dir / "tools" / "notes.md").write_text("Tool notes.", encoding="utf-8")

@@ -282,7 +282,9 @@ def test_an_unexpected_error_gets_the_500_page_without_a_traceback(make_app, bun
     unready = make_app(tmp_path / "nothing-here")
     response = unready.test_client().get("/search?q=food")
     assert response.status_code == 503
-    assert "not ready" in response.get_data(as_text=True)
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert soup.select_one("h1").get_text() == "The library is not ready yet"
+    assert "index has not been built yet" in soup.select_one(".lead").get_text()
     assert unready.test_client().get("/healthz").get_json()["error"]["status"] == 503
 
     broken = make_app(bundled_index)

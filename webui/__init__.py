@@ -22,12 +22,12 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     """Build the app: settings, the shared Library, the hub's store, blueprints, error pages and security headers."""
     app = Flask(__name__)
     app.config.update(
-        INDEX=str(settings.get("index")),
-        CORPUS=str(settings.get("corpus")),
-        DATA=str(settings.get("data")),
-        BASE_URL=str(settings.get("base_url")),
-        ALLOWED_HOSTS=str(settings.get("allowed_hosts")),
-        SECRET_KEY=str(settings.get("secret_key")) or None,
+        INDEX=settings.get_str("index"),
+        CORPUS=settings.get_str("corpus"),
+        DATA=settings.get_str("data"),
+        BASE_URL=settings.get_str("base_url"),
+        ALLOWED_HOSTS=settings.get_str("allowed_hosts"),
+        SECRET_KEY=settings.get_str("secret_key") or None,
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=64 * 1024,  # every request but /submit, which takes a PDF (webui.hub)
         SESSION_COOKIE_HTTPONLY=True,
@@ -40,7 +40,7 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     app.extensions["library"] = Library(Path(app.config["INDEX"]), vocab)
     app.extensions["network"] = load_network(vocab)
     app.extensions["pages"] = PageCache()
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider has it; JSONProvider does not
     hosts.init_app(app)
     if "SESSION_COOKIE_SECURE" not in (config or {}):
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")

@@ -16,13 +16,13 @@ bp = Blueprint("api", __name__)
 
 
 @bp.get("/api/search")
-def api_search():  # type: ignore[no-untyped-def]
+def api_search():
     result = library().search(search_request(request.args, allow_per_page=True, strict=True))
     return jsonify(result.to_json())
 
 
 @bp.get("/api/documents/<path:doc_id>")
-def api_document(doc_id: str):  # type: ignore[no-untyped-def]
+def api_document(doc_id: str):
     lib = library()
     doc = document_or_404(doc_id)
     data = doc.to_dict()
@@ -49,7 +49,7 @@ def api_document(doc_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz():
     status = library().status()
     return jsonify(
         status="ok",
@@ -60,7 +60,7 @@ def healthz():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi():
     return jsonify(openapi_document())
 
 

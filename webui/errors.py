@@ -23,7 +23,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def error_response(status: int, message: str, parameter: str | None = None):  # type: ignore[no-untyped-def]
+def error_response(status: int, message: str, parameter: str | None = None):
     if wants_json():
         error: dict[str, object] = {"status": status, "message": message}
         if parameter:
@@ -35,18 +35,18 @@ def error_response(status: int, message: str, parameter: str | None = None):  # 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(BadParameter)
-    def bad_parameter(exc: BadParameter):  # type: ignore[no-untyped-def]
+    def bad_parameter(exc: BadParameter):
         return error_response(400, exc.message, exc.name)
 
     @app.errorhandler(IndexUnavailableError)
-    def index_unavailable(exc: IndexUnavailableError):  # type: ignore[no-untyped-def]
+    def index_unavailable(exc: IndexUnavailableError):
         app.logger.error("index unavailable: %s", exc)
         return error_response(
             503, "The library's index has not been built yet, or cannot be opened. Please try again shortly."
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException):
         status = exc.code or 500
         messages = {
             404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
@@ -59,6 +59,6 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s", request.path)
         return http_error(InternalServerError())

@@ -93,7 +93,10 @@ def search_atom() -> Response:
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", citation.LIBRARY)  # the entries are the library's records; each links to its sources
     for hit in result.results:
-        _entry(feed, hit, float(entries.get(hit.id, {}).get("added", status.created)))  # type: ignore[arg-type]
+        added = entries.get(hit.id, {}).get("added", status.created)
+        if not isinstance(added, int | float | str):
+            raise TypeError(f"the manifest's 'added' for {hit.id} is not a number: {added!r}")
+        _entry(feed, hit, float(added))
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
     return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, mimetype="application/atom+xml")
 

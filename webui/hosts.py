@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, request, url_for
@@ -67,12 +68,12 @@ class HostCheck:
     building and the 400 page renders like any other.
     """
 
-    def __init__(self, wsgi_app: Callable, base_url: str, allowed: HostAllowList) -> None:  # type: ignore[type-arg]
+    def __init__(self, wsgi_app: Callable, base_url: str, allowed: HostAllowList) -> None:
         self.wsgi_app = wsgi_app
         self.netloc = urlsplit(base_url).netloc
         self.allowed = allowed
 
-    def __call__(self, environ: dict, start_response: Callable):  # type: ignore[no-untyped-def,type-arg]
+    def __call__(self, environ: dict, start_response: Callable):
         host = environ.get("HTTP_HOST")
         if host is None or not self.allowed.allows(host):
             environ = {**environ, "HTTP_HOST": self.netloc}
@@ -81,7 +82,7 @@ class HostCheck:
         return self.wsgi_app(environ, start_response)
 
 
-def external_url(endpoint: str, **values: object) -> str:
+def external_url(endpoint: str, **values: Any) -> str:
     """An absolute link to an endpoint, starting with the base URL whatever Host the request named."""
     path = url_for(endpoint, **values).removeprefix(request.script_root)
     return current_app.config["BASE_URL"] + path
@@ -91,7 +92,9 @@ def init_app(app: Flask) -> None:
     app.config["BASE_URL"] = parse_base_url(str(app.config["BASE_URL"]))
     listed = app.config.get("ALLOWED_HOSTS") or ""
     extra = listed.split(",") if isinstance(listed, str) else list(listed)
-    app.wsgi_app = HostCheck(app.wsgi_app, app.config["BASE_URL"], HostAllowList(app.config["BASE_URL"], extra))  # type: ignore[method-assign]
+    app.wsgi_app = HostCheck(  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app this way
+        app.wsgi_app, app.config["BASE_URL"], HostAllowList(app.config["BASE_URL"], extra)
+    )
 
     @app.before_request
     def refuse_other_hosts() -> None:

@@ -28,6 +28,7 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as BaseResponse
 
 from library import settings
 from library.hub import accounts, intake, publish
@@ -45,7 +46,7 @@ LOOK_ALIKES = 5
 bp = Blueprint("hub", __name__)
 
 
-class Moderator(UserMixin):  # type: ignore[misc]
+class Moderator(UserMixin):
     """A signed-in moderator, as Flask-Login needs one."""
 
     def __init__(self, user: accounts.User) -> None:
@@ -88,12 +89,12 @@ def load_moderator(user_id: str) -> Moderator | None:
     return Moderator(user) if user and not user.disabled else None
 
 
-def to_sign_in() -> Response:
+def to_sign_in() -> BaseResponse:
     target = request.full_path.removesuffix("?") if request.method == "GET" else url_for("hub.queue")
     return redirect(url_for("hub.signin", next=target))
 
 
-def form_expired(_exc: CSRFError):  # type: ignore[no-untyped-def]
+def form_expired(_exc: CSRFError):
     message = (
         "The form has expired, or was opened before you signed in or out. Go back, copy anything long you typed, "
         "then reload the page and send it again."
@@ -109,7 +110,7 @@ def never_stored(response: Response) -> Response:
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(_exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+def too_large(_exc: RequestEntityTooLarge):
     limit = intake.MAX_PDF_BYTES // (1024 * 1024)
     message = (
         f"What you sent is too large: a PDF can be up to {limit} MB. Go back, and attach a smaller PDF or paste "
@@ -118,7 +119,7 @@ def too_large(_exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
     return render_template("error.html", status=413, title="That file is too large", message=message), 413
 
 
-def too_many(seconds: int, what: str):  # type: ignore[no-untyped-def]
+def too_many(seconds: int, what: str):
     until = datetime.now(tz=UTC) + timedelta(seconds=seconds)
     minutes = max(1, round(seconds / 60))
     message = f"{what} Please try again after {until:%H:%M} UTC, in about {minutes} minute{'s' if minutes > 1 else ''}."
@@ -130,7 +131,7 @@ def too_many(seconds: int, what: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/submit", methods=["GET", "POST"])
-def submit():  # type: ignore[no-untyped-def]
+def submit():
     form = SubmissionForm()
     if request.method == "GET":
         return _submit_page(form)
@@ -142,13 +143,13 @@ def submit():  # type: ignore[no-untyped-def]
         return _thanks(new_reference())
     if not form.validate_on_submit():
         return _submit_page(form, 400)
-    item = intake.submission(library().vocab, **form.item_fields())  # type: ignore[arg-type]
+    item = intake.submission(library().vocab, **form.item_fields())
     item = store().add(item, pdf=form.pdf_bytes)
     intake.record_submission(store(), client_address())
     return _thanks(item.reference)
 
 
-def _submit_page(form: SubmissionForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _submit_page(form: SubmissionForm, status: int = 200):
     return render_template("hub/submit.html", form=form, councils=_council_names(), days=_days_kept()), status
 
 
@@ -158,7 +159,7 @@ def _thanks(reference: str) -> str:
 
 def _days_kept() -> int:
     """Days after review that a submitter's name and email are kept."""
-    return int(settings.get("personal_data_days"))  # type: ignore[call-overload]
+    return settings.get_int("personal_data_days")
 
 
 def _council_names() -> list[str]:
@@ -171,7 +172,7 @@ def _council_names() -> list[str]:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
-def signin():  # type: ignore[no-untyped-def]
+def signin():
     form = SignInForm(next=request.args.get("next", ""))
     if current_user.is_authenticated:
         return redirect(local_path(form.next.data))
@@ -186,12 +187,12 @@ def signin():  # type: ignore[no-untyped-def]
             session.clear()
             login_user(Moderator(user))
             return redirect(local_path(form.next.data))
-        form.email.errors.append("The email address or password is not right")  # type: ignore[attr-defined]
+        form.email.errors.append("The email address or password is not right")
     return render_template("hub/signin.html", form=form), 400
 
 
 @bp.post("/signout")
-def signout():  # type: ignore[no-untyped-def]
+def signout():
     logout_user()
     session.clear()
     return redirect(url_for("hub.signin"))
@@ -217,7 +218,7 @@ def local_path(target: str | None) -> str:
 
 @bp.get("/moderate")
 @login_required
-def queue():  # type: ignore[no-untyped-def]
+def queue():
     hub = store()
     return render_template(
         "hub/queue.html", items=hub.items("pending"), counts=hub.counts(), last_run=hub.last_run(RUN_KIND),
@@ -228,7 +229,7 @@ def queue():  # type: ignore[no-untyped-def]
 
 @bp.post("/moderate/publish")
 @login_required
-def publish_now():  # type: ignore[no-untyped-def]
+def publish_now():
     if current_app.extensions["hub_runs"].start(current_user.email):
         flash("Publishing has started. Refresh this page in a minute to see what it did.", "done")
     else:
@@ -238,14 +239,14 @@ def publish_now():  # type: ignore[no-untyped-def]
 
 @bp.get("/moderate/<int:item_id>")
 @login_required
-def review(item_id: int):  # type: ignore[no-untyped-def]
+def review(item_id: int):
     item = _item_or_404(item_id)
     return _review_page(item, RecordForm(formdata=None, data=_record(item)), RejectForm(formdata=None))
 
 
 @bp.post("/moderate/<int:item_id>/save")
 @login_required
-def save(item_id: int):  # type: ignore[no-untyped-def]
+def save(item_id: int):
     item = _item_or_404(item_id)
     form = RecordForm()
     if not form.validate():
@@ -261,7 +262,7 @@ def save(item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/moderate/<int:item_id>/approve")
 @login_required
-def approve(item_id: int):  # type: ignore[no-untyped-def]
+def approve(item_id: int):
     item = _item_or_404(item_id)
     form = RecordForm()
     if not form.validate():
@@ -283,7 +284,7 @@ def approve(item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/moderate/<int:item_id>/reject")
 @login_required
-def reject(item_id: int):  # type: ignore[no-untyped-def]
+def reject(item_id: int):
     item = _item_or_404(item_id)
     form = RejectForm()
     if not form.validate():
@@ -299,7 +300,7 @@ def reject(item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/moderate/<int:item_id>/pdf")
 @login_required
-def pdf(item_id: int):  # type: ignore[no-untyped-def]
+def pdf(item_id: int):
     """The PDF an officer attached, as a download: never shown inside the site's pages."""
     item = _item_or_404(item_id)
     if not item.pdf_name:
@@ -336,7 +337,7 @@ def _record(item: QueueItem) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _review_page(item: QueueItem, record: RecordForm, rejection: RejectForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _review_page(item: QueueItem, record: RecordForm, rejection: RejectForm, status: int = 200):
     lib = library()
     look_alikes = lib.search(SearchRequest(query=item.title[:500], per_page=LOOK_ALIKES)).results if item.title else []
     page = render_template(

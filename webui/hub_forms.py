@@ -137,11 +137,11 @@ class SubmissionForm(TagForm):
             raise ValidationError(str(exc)) from None
         self.pdf_bytes = data
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         """Check every field, then that there is some text: typed, or read from the PDF."""
         valid = super().validate(extra_validators)
         if valid and not self.body.data and not self.pdf_extracted:
-            self.body.errors.append(  # type: ignore[attr-defined]
+            self.body.errors.append(
                 "Paste the text of your practice, or attach it as a PDF"
                 if self.pdf_bytes is None
                 else "We could not read any text in the PDF (is it a scan?). Paste the text here as well"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Literal
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from library import citation
@@ -19,7 +22,7 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-def home():  # type: ignore[no-untyped-def]
+def home():
     lib = library()
     return render_template(
         "home.html", overview=lib.search(SearchRequest()), recent=lib.recently_added(6), status=lib.status()
@@ -27,7 +30,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search():
     result = library().search(search_request(request.args))
     return cached_page(
         result.generation,
@@ -42,7 +45,7 @@ def search():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/search/facet/<name>")
-def facet_values(name: str):  # type: ignore[no-untyped-def]
+def facet_values(name: str):
     """Every value of one facet for a search, to choose from when there are too many for the search page."""
     if name not in FACET_PLURALS or name == "year":
         abort(404)
@@ -52,7 +55,7 @@ def facet_values(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/doc/<path:doc_id>")
-def document(doc_id: str):  # type: ignore[no-untyped-def]
+def document(doc_id: str):
     lib = library()
     doc = document_or_404(doc_id)
     return cached_page(lib.generation, lambda: _document_page(lib, doc))
@@ -76,15 +79,17 @@ def _document_page(lib: Library, doc: Document) -> str:
     )
 
 
-def _more(lib: Library, doc_id: str, **filters: tuple[str, ...]) -> tuple[SearchResult | None, list]:  # type: ignore[type-arg]
-    if not any(filters.values()):
+def _more(
+    lib: Library, doc_id: str, council: tuple[str, ...] = (), theme: tuple[str, ...] = ()
+) -> tuple[SearchResult | None, list]:
+    if not (council or theme):
         return None, []
-    result = lib.search(SearchRequest(sort="newest", per_page=6, **filters))  # type: ignore[arg-type]
+    result = lib.search(SearchRequest(sort="newest", per_page=6, council=council, theme=theme))
     return result, [hit for hit in result.results if hit.id != doc_id][:5]
 
 
 @bp.get("/council/<council_id>")
-def council(council_id: str):  # type: ignore[no-untyped-def]
+def council(council_id: str):
     lib = library()
     found = lib.vocab.councils.get(council_id)
     if found is None:
@@ -108,14 +113,14 @@ def council(council_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/theme/<theme_id>")
-def theme(theme_id: str):  # type: ignore[no-untyped-def]
+def theme(theme_id: str):
     return _tag_page("theme", library().vocab.themes.get(theme_id), "theme.html", "theme_id")
 
 
 @bp.get("/councils")
-def councils():  # type: ignore[no-untyped-def]
+def councils():
     overview = library().search(SearchRequest(per_page=1))
-    by_region: dict[str, list] = {}  # type: ignore[type-arg]
+    by_region: dict[str, list] = {}
     lib = library()
     for value in sorted(overview.facets["council"], key=lambda v: v.label):
         region = lib.vocab.councils[value.value].region_id if value.value in lib.vocab.councils else ""
@@ -124,7 +129,7 @@ def councils():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/themes")
-def themes():  # type: ignore[no-untyped-def]
+def themes():
     lib = library()
     overview = lib.search(SearchRequest(per_page=1))
     counts = {v.value: v.count for v in overview.facets["theme"]}
@@ -133,26 +138,28 @@ def themes():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/principle/<principle_id>")
-def principle(principle_id: str):  # type: ignore[no-untyped-def]
+def principle(principle_id: str):
     return _tag_page("principle", library().vocab.principles.get(principle_id), "principle.html", "principle_id")
 
 
-def _tag_page(facet: str, found: Theme | None, template: str, key: str):  # type: ignore[no-untyped-def]
+def _tag_page(facet: Literal["theme", "principle"], found: Theme | None, template: str, key: str):
     """A theme's or principle's documents, newest first, a page at a time; 404 if there is no such one."""
     if found is None:
         abort(404)
     page = search_request(request.args).page
-    result = library().search(SearchRequest(**{facet: (found.id,)}, sort="newest", page=page))  # type: ignore[arg-type]
+    newest = SearchRequest(sort="newest", page=page)
+    only = replace(newest, theme=(found.id,)) if facet == "theme" else replace(newest, principle=(found.id,))
+    result = library().search(only)
     return render_template(
         template,
         result=result,
-        page_url=lambda n: url_for(f"pages.{facet}", page=n, **{key: found.id}),
+        page_url=lambda n: url_for(f"pages.{facet}", **{"page": n, key: found.id}),
         **{facet: found},
     )
 
 
 @bp.get("/principles")
-def principles():  # type: ignore[no-untyped-def]
+def principles():
     lib = library()
     overview = lib.search(SearchRequest(per_page=1))
     counts = {v.value: v.count for v in overview.facets["principle"]}
@@ -160,7 +167,7 @@ def principles():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/network")
-def network():  # type: ignore[no-untyped-def]
+def network():
     """The network itself: membership, reach and budget by year, who led it, and the members the sources name."""
     lib = library()
     members = sorted((c for c in lib.vocab.councils.values() if c.is_member), key=lambda c: c.name)
@@ -171,5 +178,5 @@ def network():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/help")
-def help_page():  # type: ignore[no-untyped-def]
+def help_page():
     return render_template("help.html")

@@ -30,11 +30,11 @@ def default_workers() -> int:
 @index_option()
 @corpus_option("Corpus folder whose vocabularies name the councils and themes.")
 @click.option(
-    "--host", default=lambda: str(settings.get("host")), show_default="127.0.0.1 or $COOP_LIBRARY_HOST",
+    "--host", default=lambda: settings.get_str("host"), show_default="127.0.0.1 or $COOP_LIBRARY_HOST",
     help="Address to listen on.",
 )  # fmt: skip
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=lambda: int(settings.get("port")),  # type: ignore[call-overload]
+    "--port", type=click.IntRange(0, 65535), default=lambda: settings.get_int("port"),
     show_default="5000 or $COOP_LIBRARY_PORT", help="Port to listen on.",
 )  # fmt: skip
 @click.option(
@@ -72,10 +72,10 @@ def serve(index_dir: Path, corpus: Path, host: str, port: int, workers: int, thr
     _Server(app, {"bind": f"{host}:{port}", "workers": workers, "threads": threads}).run()
 
 
-class _Server(BaseApplication):  # type: ignore[misc]
+class _Server(BaseApplication):
     """gunicorn running an app object built here, with settings from the command line only."""
 
-    def __init__(self, app, options: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app, options: dict[str, object]) -> None:
         self.application, self.options = app, options
         super().__init__()
 
@@ -90,5 +90,5 @@ class _Server(BaseApplication):  # type: ignore[misc]
         for key, value in config.items():
             self.cfg.set(key, value)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self):
         return self.application

@@ -49,10 +49,10 @@ def refusal(code: int, head: bytes = b"") -> bytes:
     return ("\r\n".join(headers) + "\r\n\r\n" + body).encode()
 
 
-class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
+class HeadBufferingWorker(ThreadWorker):
     """gthread, except that a connection reaches a thread only once its request head is complete."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.reading: dict[TConn, tuple[bytearray, float]] = {}  # connection: its head so far, deadline
         self.complete: dict[TConn, bytes] = {}  # heads handed to a thread, for it to parse
@@ -89,7 +89,7 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
             conn.data_ready = True
             super().enqueue_req(conn)
 
-    def handle(self, conn: TConn):  # type: ignore[no-untyped-def]
+    def handle(self, conn: TConn):
         """Parse the head already read, then carry on as gthread does."""
         head = self.complete.pop(conn, None)
         if head is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from .store import HubError, HubStore
+from .store import HubError, HubStore, inserted_id
 
 ROLES = ("moderator",)
 MIN_PASSWORD = 12
@@ -45,7 +45,7 @@ def add_user(store: HubStore, email: str, password: str, role: str = "moderator"
             "INSERT INTO users (email, password_hash, role, created) VALUES (?, ?, ?, ?)",
             (email, _hasher.hash(password), role, time.time()),
         )
-        return User(int(cursor.lastrowid), email, role, False)
+        return User(inserted_id(cursor), email, role, False)
 
 
 def users(store: HubStore) -> list[User]:
@@ -77,7 +77,8 @@ def wait_seconds(store: HubStore, email: str, address: str, now: float | None = 
     )
     if failures < MAX_FAILURES:
         return 0
-    return min(WINDOW_SECONDS, 30 * 2 ** (failures - MAX_FAILURES))
+    wait: int = 30 * 2 ** (failures - MAX_FAILURES)  # failures >= MAX_FAILURES here: a whole number
+    return min(WINDOW_SECONDS, wait)
 
 
 def sign_in(store: HubStore, email: str, password: str, address: str) -> User | None:

@@ -104,16 +104,20 @@ class Fetcher:
         user_agent: str | None = None,
     ) -> None:
         """Settings not given come from COOP_LIBRARY_HARVEST_DELAY_SECONDS and COOP_LIBRARY_HARVEST_ALLOW_PRIVATE."""
-        self.delay = max(0.0, float(settings.get("harvest_delay_seconds") if delay is None else delay))
+        self.delay = max(0.0, settings.get_float("harvest_delay_seconds") if delay is None else float(delay))
         # Even for the tests' own server only loopback is let through: private networks never are.
-        self.allow_loopback = bool(settings.get("harvest_allow_private")) if allow_private is None else allow_private
+        self.allow_loopback = (
+            bool(settings.get_int("harvest_allow_private")) if allow_private is None else allow_private
+        )
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.deadline = deadline
         self.max_feed_bytes = max_feed_bytes
         self.max_page_bytes = max_page_bytes
         self.max_redirects = max_redirects
-        self.user_agent = user_agent or (f"{ROBOT_NAME}/{__version__} (+{settings.get('base_url')}; news harvester)")
+        self.user_agent = user_agent or (
+            f"{ROBOT_NAME}/{__version__} (+{settings.get_str('base_url')}; news harvester)"
+        )
         self._robots: dict[str, Protego | FetchError | None] = {}  # per scheme://host:port; None allows all
         self._host_delay: dict[str, float] = {}
         self._last_request: dict[str, float] = {}

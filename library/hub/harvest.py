@@ -20,6 +20,7 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from .. import settings
@@ -208,7 +209,7 @@ def harvest(
     run = _Run(store, Tagger(vocab), fetcher, HarvestReport())
     for source in sources:
         run.read_feed(source)
-    days = int(settings.get("personal_data_days")) if personal_data_days is None else personal_data_days  # type: ignore[call-overload]
+    days = settings.get_int("personal_data_days") if personal_data_days is None else personal_data_days
     run.report.forgotten = store.forget_personal_data(days)
     run.report.finished = time.time()
     return run.report
@@ -251,7 +252,7 @@ class _Run:
         validators = ("", "") if retry else (fetched.etag, fetched.last_modified)
         self.store.save_feed_state(source.feed, *validators, note.outcome)
 
-    def read_entry(self, source: Source, entry: dict, feed_url: str, note: FeedNote) -> bool:
+    def read_entry(self, source: Source, entry: dict[str, Any], feed_url: str, note: FeedNote) -> bool:
         """Deal with one feed entry; return True when it failed for a passing reason and is to be tried again."""
         title = " ".join(clean_text(str(entry.get("title") or "")).split())
         link = str(entry.get("link") or "").strip()
@@ -306,7 +307,7 @@ class _Run:
         self.store.mark_seen(url, "duplicate")
 
 
-def _entries(fetched: Fetched) -> list[dict]:
+def _entries(fetched: Fetched) -> list[dict[str, Any]]:
     """The feed's entries, parsed by feedparser from the fetched bytes (it is never given an address)."""
     import feedparser
 
@@ -324,7 +325,7 @@ def _entries(fetched: Fetched) -> list[dict]:
     return list(parsed.entries)
 
 
-def _read_page(page: Fetched, url: str, source: Source, entry: dict, title: str, tagger: Tagger) -> QueueItem:
+def _read_page(page: Fetched, url: str, source: Source, entry: dict[str, Any], title: str, tagger: Tagger) -> QueueItem:
     """Read, tag and score a fetched page, as the queue item it would become."""
     if page.content_type and "html" not in page.content_type:
         raise ParseError(url, f"is {page.content_type[:60]}, not a web page")
@@ -377,7 +378,7 @@ def _as_utf8(page: Fetched) -> bytes:
     return data.decode(codec, errors="replace").encode("utf-8")
 
 
-def _entry_date(entry: dict) -> DocDate | None:
+def _entry_date(entry: dict[str, Any]) -> DocDate | None:
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     if not stamp:
         return None

@@ -217,7 +217,7 @@ class HubStore:
             cursor = db.execute(
                 f"INSERT INTO items ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
             )
-            item.id = cursor.lastrowid
+            item.id = inserted_id(cursor)
         return item
 
     def _write_upload(self, reference: str, data: bytes) -> str:
@@ -300,7 +300,10 @@ class HubStore:
             ).rowcount
         if not changed:
             raise HubError(f"item {item_id} was decided by someone else meanwhile")
-        return self.get(item_id)  # type: ignore[return-value]
+        decided = self.get(item_id)
+        if decided is None:
+            raise HubError(f"item {item_id} was deleted meanwhile")
+        return decided
 
     def _pending(self, item_id: int) -> QueueItem:
         item = self.get(item_id)
@@ -383,10 +386,10 @@ class HubStore:
 
     def start_run(self, kind: str, requested_by: str) -> int:
         with self.connect() as db:
-            return int(
+            return inserted_id(
                 db.execute(
                     "INSERT INTO runs (kind, started, requested_by) VALUES (?, ?, ?)", (kind, time.time(), requested_by)
-                ).lastrowid
+                )
             )
 
     def finish_run(self, run_id: int, outcome: str) -> None:
@@ -397,6 +400,13 @@ class HubStore:
         with self.connect() as db:
             row = db.execute("SELECT * FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)).fetchone()
         return Run(**dict(row)) if row else None
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT gave its new row."""
+    if cursor.lastrowid is None:
+        raise HubError("the database gave the new row no id")
+    return cursor.lastrowid
 
 
 def new_reference() -> str:

@@ -210,7 +210,7 @@ def _flattened(soup: BeautifulSoup) -> str:
     Written out here in one pass rather than by unwrapping each element in the tree, which costs a walk of
     its ancestors and grows with the square of the nesting.
     """
-    from bs4 import NavigableString, Tag
+    from bs4.element import NavigableString, Tag
 
     parts: list[str] = []
     stack: list[tuple[object, int, bool]] = [(child, 1, False) for child in reversed(soup.contents)]

@@ -6,10 +6,15 @@ import io
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import settings
 from ..errors import ParseError
 from .common import RawDocument, clean_text, read_bytes, read_sidecar
+
+if TYPE_CHECKING:  # pypdf is imported when a PDF is read
+    from pypdf import PageObject
+    from pypdf.generic import PdfObject, StreamObject
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 MAX_TEXT_CHARS = 2_000_000
@@ -25,7 +30,7 @@ _SHOWS_TEXT = re.compile(rb"T[jJ]|Do|['\"]")  # pypdf parses only streams with o
 
 def read_pdf(path: Path, shown: str, max_bytes: int) -> RawDocument:
     """Extract the text of a PDF; encrypted, corrupt or textless PDFs are refused."""
-    max_pages = int(settings.get("max_pdf_pages"))  # type: ignore[call-overload]
+    max_pages = settings.get_int("max_pdf_pages")
     import pypdf
     from pypdf.errors import PdfReadError
 
@@ -95,14 +100,14 @@ class _ParseBudget:
         self.left = MAX_PARSE_BYTES
         self._form_costs: dict[int, int] = {}  # id of a form XObject -> bytes parsed each time it is drawn
 
-    def allows(self, page) -> bool:  # type: ignore[no-untyped-def]
+    def allows(self, page: PageObject) -> bool:
         """Charge for reading one page's text; False once the PDF's budget is spent."""
         contents = page.get_contents()
         if contents is not None:
             self.left -= self._cost(contents.get_data(), page.get("/Resources"), 0)
         return self.left >= 0
 
-    def _cost(self, data: bytes, resources, depth: int) -> int:  # type: ignore[no-untyped-def]
+    def _cost(self, data: bytes, resources: PdfObject | None, depth: int) -> int:
         """Bytes parsed to read a stream's text: its own, and each form's every time the stream draws it."""
         if not _SHOWS_TEXT.search(data):
             return 0
@@ -126,7 +131,7 @@ class _ParseBudget:
                 break
         return cost + unnamed * dearest
 
-    def _form_cost(self, form, depth: int) -> int:  # type: ignore[no-untyped-def]
+    def _form_cost(self, form: StreamObject, depth: int) -> int:
         key = id(form)
         if key not in self._form_costs:
             self._form_costs[key] = 0  # pypdf draws a form that draws itself only once
@@ -134,7 +139,7 @@ class _ParseBudget:
         return self._form_costs[key]
 
 
-def _forms(resources) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _forms(resources: PdfObject | None) -> dict[str, StreamObject]:
     """The form XObjects of a resource dictionary, by name."""
     from pypdf.generic import StreamObject
 
@@ -143,7 +148,7 @@ def _forms(resources) -> dict[str, object]:  # type: ignore[no-untyped-def]
     xobjects = xobjects.get_object() if xobjects is not None else None
     if not isinstance(xobjects, dict):
         return {}
-    found = {}
+    found: dict[str, StreamObject] = {}
     for name, value in xobjects.items():
         form = value.get_object() if value is not None else None
         if isinstance(form, StreamObject) and form.get("/Subtype") == "/Form":
