@@ -16,6 +16,8 @@ _CONNECTORS = {"and", "upon", "under", "on", "of", "the", "le", "in", "by"}
 
 def fold(text: str) -> str:
     """Lowercase, strip accents and spell '&' as 'and'."""
+    if text.isascii():  # nothing to decompose: the per-character pass below is most of the tagger's time
+        return text.replace("&", " and ").lower()
     decomposed = unicodedata.normalize("NFKD", text.replace("&", " and "))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 

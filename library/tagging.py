@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -37,11 +38,29 @@ INFER_CHARS = 200_000
 class ThemeRule:
     theme_id: str
     patterns: list[re.Pattern[str]] = field(default_factory=list)
+    # For each pattern, a word every match of it contains: a substring test rules most patterns out at C speed,
+    # so the regular expression runs only on texts that hold the word. Same answers, a fraction of the time.
+    needles: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, theme_id: str, signals: Iterable[str]) -> ThemeRule:
+        listed = list(signals)
+        return cls(theme_id, [_signal_pattern(s) for s in listed], [_needle(s) for s in listed])
 
     def score(self, title: str, text: str) -> int:
-        hits = [p for p in self.patterns if p.search(text)]
-        title_hits = [p for p in self.patterns if p.search(title)]
-        return len(hits) + 2 * len(title_hits)
+        return self._hits(text) + 2 * self._hits(title)
+
+    def _hits(self, text: str) -> int:
+        return sum(
+            1 for needle, p in zip(self.needles, self.patterns, strict=True) if needle in text and p.search(text)
+        )
+
+
+def _needle(signal: str) -> str:
+    """The longest literal word of a signal's pattern: any text the pattern matches contains it."""
+    if signal.isupper() and " " not in signal:
+        return signal
+    return max((w for w in re.split(r"[\s-]+", fold(signal)) if w), key=len, default="")
 
 
 def _signal_pattern(signal: str) -> re.Pattern[str]:
@@ -61,13 +80,9 @@ class Tagger:
             self.gazetteer.add_names(c.id, c.name, *c.aliases)
             if c.place:
                 self.gazetteer.add_place(c.id, c.place)
-        self.rules = [
-            ThemeRule(t.id, [_signal_pattern(s) for s in (t.label, *t.signals)]) for t in vocab.themes.values()
-        ]
+        self.rules = [ThemeRule.of(t.id, (t.label, *t.signals)) for t in vocab.themes.values()]
         self._acronyms = {t.id: [s for s in t.signals if s.isupper()] for t in vocab.themes.values()}
-        self.principle_rules = [
-            ThemeRule(p.id, [_signal_pattern(s) for s in (p.label, *p.signals)]) for p in vocab.principles.values()
-        ]
+        self.principle_rules = [ThemeRule.of(p.id, (p.label, *p.signals)) for p in vocab.principles.values()]
 
     def infer_councils(self, text: str) -> list[str]:
         """Return the ids of councils named in the text, in order of first mention."""
