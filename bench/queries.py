@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from library.analysis import text_analyzer
+from library.engine import engine
 from library.search import SearchRequest
 from library.vocab import REGIONS, Vocabularies
 
@@ -17,20 +17,20 @@ def bench_queries(vocab: Vocabularies, count: int = 220, seed: int = 7) -> list[
     rng = random.Random(seed)
     words, _ = domain_words()
     # Only words whose family of forms both engines' stemmers agree on, so both answer the same question.
-    analyzer = text_analyzer()
+    analyse = engine().terms
     fts5 = porter_stems(words)
-    whoosh = {w: " ".join(t.text for t in analyzer(w)) for w in words}
+    product = {w: " ".join(analyse(w)) for w in words}
     family_fts5: dict[str, set[str]] = {}
-    family_whoosh: dict[str, set[str]] = {}
+    family_product: dict[str, set[str]] = {}
     for w in words:
         family_fts5.setdefault(fts5[w], set()).add(w)
-        family_whoosh.setdefault(whoosh[w], set()).add(w)
+        family_product.setdefault(product[w], set()).add(w)
     # Nor words the thesaurus expands: the reference has no thesaurus, so both would not answer the same question.
-    expanded = {t.text for entry in vocab.synonyms.entries for phrase in entry.expansions() for t in analyzer(phrase)}
+    expanded = {t for entry in vocab.synonyms.entries for phrase in entry.expansions() for t in analyse(phrase)}
     pool = [
         w for w in words[30:1500]
-        if len(w) > 3 and whoosh[w] == fts5[w] and family_fts5[fts5[w]] == family_whoosh[whoosh[w]]
-        and whoosh[w] not in expanded
+        if len(w) > 3 and product[w] == fts5[w] and family_fts5[fts5[w]] == family_product[product[w]]
+        and product[w] not in expanded
     ]  # fmt: skip
     themes, types, regions = sorted(vocab.themes), sorted(vocab.doc_types), sorted(REGIONS)
     councils = sorted(c.id for c in vocab.councils.values() if not c.abolished)[:60]

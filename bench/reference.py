@@ -13,9 +13,9 @@ import re
 import sqlite3
 from pathlib import Path
 
-from library.matching import COMMON_MIN_DOCUMENTS, COMMON_SHARE
+from library.engine.fields import tag_text
+from library.ranking import COMMON_MIN_DOCUMENTS, COMMON_SHARE
 from library.readers import content_hash, file_stat, read_file
-from library.schema import tag_text
 from library.search import SearchRequest
 from library.tagging import Tagger
 from library.vocab import Vocabularies

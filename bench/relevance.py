@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from library.matching import Ranking
 from library.model import Document
+from library.ranking import Ranking
 from library.search import Library, SearchRequest
 from library.store import IndexStore
 from library.vocab import load_vocabularies
@@ -180,7 +180,7 @@ def run(split: str | None = None, failures: bool = False) -> dict[str, dict[str,
 
 
 def tune() -> None:
-    """Print the dev split's figures for a grid of ranking weights: how library.matching.Ranking was chosen."""
+    """Print the dev split's figures for a grid of ranking weights: how library.ranking.Ranking was chosen."""
     queries = load_queries(split="dev")
     with tempfile.TemporaryDirectory() as tmp:
         library = build_library(Path(tmp))

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .matching import ConceptMatches
-    from .query import ParsedQuery
+    from .engine.parsed import ParsedQuery
+    from .ranking import ConceptMatches
 
 
 @dataclass

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
-from typing import Any, TypeAlias
-
-# Whoosh has no types: its searchers are Any here.
-Searcher: TypeAlias = Any
+from collections.abc import Iterable, Sequence
 
 FACET_FIELDS = ("theme", "council", "type", "year", "region", "principle", "status", "evidence", "organisation")
 MEMBER = "member"  # a filter without counts: documents by councils the sources show in the network
+COUNTED_FIELDS = (*(f for f in FACET_FIELDS if f != "year"), "practice", MEMBER)  # keyword facets read as bitsets
 
 
 def bitset(docnums: Iterable[int], size: int) -> int:
@@ -36,25 +33,11 @@ def members(mask: int) -> list[int]:
 class FacetIndex:
     """Per-value bitsets of one index generation, built once and reused by every search."""
 
-    def __init__(self, searcher: Searcher) -> None:
-        reader = searcher.reader()
-        self.size = reader.doc_count_all()
-        self.live = bitset(reader.all_doc_ids(), self.size)
-        self.values: dict[str, dict[str, int]] = {}
-        for fieldname in (*(f for f in FACET_FIELDS if f != "year"), "practice", MEMBER):
-            per_value = {}
-            for term in reader.lexicon(fieldname):
-                value = term.decode("utf-8")
-                per_value[value] = bitset(reader.postings(fieldname, term).all_ids(), self.size) & self.live
-            self.values[fieldname] = per_value
-        years: dict[str, list[int]] = {}
-        column = reader.column_reader("year") if reader.has_column("year") else None
-        if column is not None:
-            for docnum in reader.all_doc_ids():
-                year = column[docnum]
-                if year:
-                    years.setdefault(str(year), []).append(docnum)
-        self.values["year"] = {year: bitset(docs, self.size) for year, docs in years.items()}
+    def __init__(self, size: int, live: int, values: dict[str, dict[str, int]]) -> None:
+        """`values`: for each facet field (and "practice", MEMBER), each value's documents as a bitset."""
+        self.size = size
+        self.live = live
+        self.values = values
 
     def select(self, fieldname: str, chosen: Iterable[str]) -> int:
         """Bitset of documents having any of the chosen values (all live documents if none chosen)."""
@@ -86,10 +69,9 @@ class DateOrder:
 
     SPARSE = 50  # below one document in this many, sorting the matches beats walking the whole order
 
-    def __init__(self, searcher: Searcher, live: int, size: int) -> None:
-        reader = searcher.reader()
-        column = reader.column_reader("date_sort") if reader.has_column("date_sort") else None
-        self.dates = array("q", (column[d] if column is not None else 0 for d in range(size)))
+    def __init__(self, dates: Sequence[int], live: int, size: int) -> None:
+        """`dates`: each document number's date_sort key (0 for none)."""
+        self.dates = array("q", dates)
         ordered = sorted(members(live), key=lambda d: (-self.dates[d], d))
         self.order = array("q", ordered)
         self.position = array("q", [0] * size)

@@ -1,10 +1,8 @@
 """One published index generation as searches see it: built once, shared by every thread, swapped whole.
 
-Whoosh reads its segment files with seek-then-read on shared file objects, so one searcher must not be
-used by two threads at once. Each thread gets a searcher of its own; what is built once per generation
-(facet bitsets, date order, the query builder) is immutable and shared; the two shared caches (word
-postings, spelling) take a short lock of their own while they compute. No lock is held across a search,
-so the threads of one server process search side by side.
+The engine's reader (library.engine) gives each thread what it needs to search at once; what is built once
+per generation (facet bitsets, date order, the query builder) is immutable and shared. No lock is held across
+a search, so the threads of one server process search side by side.
 """
 
 from __future__ import annotations
@@ -13,12 +11,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Generic, TypeVar
 
+from .engine import GenerationReader, engine
 from .errors import IndexUnavailableError
 from .facets import DateOrder, FacetIndex
-from .matching import MatchCache
-from .query import QueryBuilder
 from .results import SearchRequest, SearchResult
 from .spelling import Speller
 from .store import IndexStore, Manifest
@@ -26,8 +23,6 @@ from .vocab import Vocabularies
 
 K = TypeVar("K")
 V = TypeVar("V")
-# Whoosh has no types: its searchers are Any here.
-Searcher: TypeAlias = Any
 RESULT_CACHE_SIZE = 512  # searches whose results are kept per generation (a result is ~50 KB)
 
 
@@ -59,44 +54,27 @@ class LeastRecentlyUsed(Generic[K, V]):
 
 
 class Generation:
-    """A published generation's index and everything a search builds from it once."""
+    """A published generation: its engine reader and the results of searches run on it. Built once, then shared.
+
+    Every attribute is set here and never replaced; `users` and `retired` are changed only under Published's
+    lock, to close a replaced generation when its last search ends.
+    """
 
     def __init__(self, name: str, store: IndexStore, vocab: Vocabularies) -> None:
         self.name = name
-        self.number, self.index = store.open()
+        self.number, path = store.open()
         self.manifest: Manifest = store.manifest()
-        self._opened: list[Searcher] = []  # every searcher opened on it, to close with it
-        self._opened_lock = threading.Lock()
-        self._local = threading.local()
-        with self.index.searcher() as builder:  # facets and dates are plain arrays once built
-            self.facets = FacetIndex(builder)
-            self.dates = DateOrder(builder, self.facets.live, self.facets.size)
-        self.matches = MatchCache(self._open_searcher(), self.facets.live, self.facets.size)
-        self.speller = Speller(self._open_searcher(), vocab)
-        self.queries = QueryBuilder(self.index.schema, vocab)
+        self.reader: GenerationReader = engine().reader(path, vocab)
+        self.facets: FacetIndex = self.reader.facets
+        self.dates: DateOrder = self.reader.dates
+        self.speller: Speller = self.reader.speller
         self.results: LeastRecentlyUsed[SearchRequest, SearchResult] = LeastRecentlyUsed(RESULT_CACHE_SIZE)
         self.users = 0  # searches running on it; a retired generation is closed when this reaches 0
         self.retired = False
 
-    def searcher(self) -> Searcher:
-        """This thread's searcher of the generation, opened on first use."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self._local.searcher = self._open_searcher()
-        return searcher
-
-    def _open_searcher(self) -> Searcher:
-        searcher = self.index.searcher()
-        with self._opened_lock:
-            self._opened.append(searcher)
-        return searcher
-
     def close(self) -> None:
-        """Close every searcher opened on this generation (no search may be running on it)."""
-        with self._opened_lock:
-            for searcher in self._opened:
-                searcher.close()
-            self._opened.clear()
+        """Close the engine's reader (no search may be running on it)."""
+        self.reader.close()
 
 
 class Published:

@@ -54,7 +54,6 @@ class Hit:
     themes: list[dict[str, str]]
     summary: str
     snippet: str
-    url: str
     lead: dict[str, str] | None = None  # who led it, {"id", "name", "kind"}: kind "council" or "organisation"
     lead_contact: str = ""
     missing: list[str] = field(default_factory=list)  # the search's distinctive words this document does not hold

@@ -1,48 +1,58 @@
-"""Search the library: honest answers, facets with honest counts, snippets, suggestions, related documents."""
+"""Search the library: honest answers, facets with honest counts, snippets, suggestions, related documents.
+
+A search runs in named steps, each small enough to test alone: clean the request, parse what was typed,
+match the text, filter by facets and years, page (rank, then snippets), count the facets, answer, and
+suggest a correction. Matching, ranking and stored documents are the engine's (library.engine); everything
+here is bitsets, document numbers and Documents.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Container
-from contextlib import AbstractContextManager
-from dataclasses import asdict, replace
+from collections.abc import Callable, Container, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeAlias
-
-from whoosh import query as Q
-from whoosh import sorting
 
 from . import snippets
 from .answer import Answer, count_answer
-from .bounds import SyntaxMatches, bound_expansions, syntax_matches
-from .facets import FACET_FIELDS, MEMBER, DateOrder, FacetIndex, members
+from .engine.parsed import Matched, ParsedQuery
+from .facets import FACET_FIELDS, MEMBER, FacetIndex
 from .generation import Generation, Published
-from .matching import (
-    ConceptMatches,
-    MatchCache,
-    Ranking,
-    best_first,
-    concept_matches,
-    most_similar,
-    only_words,
-    to_flags,
-)
 from .model import Document
-from .query import TEXT_FIELDS, ParsedQuery, QueryBuilder
+from .ranking import Ranking
 from .results import MAX_PER_PAGE, SORTS, FacetValue, Hit, SearchRequest, SearchResult
-from .schema import stored_document
-from .spelling import Speller
 from .store import IndexStore, Manifest
 from .vocab import REGIONS, Theme, Vocabularies
 from .wording import YearPhrase
 
 __all__ = ["MAX_PER_PAGE", "SORTS", "FacetValue", "Hit", "Library", "SearchRequest", "SearchResult"]
 
-# Whoosh has no types: its searchers and queries are Any here.
-Searcher: TypeAlias = Any
-
 SYNTAX_SECONDS = 1.0  # the longest a search in query syntax may run before it stops with what it has
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the facet and year choices of a request allow, as bitsets."""
+
+    years: int  # the year range (and the members-only filter, which has no counts of its own)
+    selections: dict[str, int]  # each facet's chosen values
+    allowed: int  # all of them together
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which page of how many results a request gets."""
+
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+    @property
+    def first(self) -> int:
+        return self.per_page * (self.page - 1)
 
 
 class Library:
@@ -59,58 +69,35 @@ class Library:
         self.ranking = Ranking()
         self._published = Published(self.store, vocab)
 
-    def _using(self) -> AbstractContextManager[Generation]:
-        """Run on the published generation (the one this thread is already on, inside a search)."""
-        return self._published.using()
-
-    @property
-    def _now(self) -> Generation:
-        """The generation this thread is searching, or the published one."""
-        return self._published.now()
-
-    def _current(self) -> Searcher:
-        """This thread's searcher of the published generation."""
-        return self._now.searcher()
+    @contextmanager
+    def published(self) -> Iterator[Generation]:
+        """The published generation, held for the duration (one being replaced is closed only after)."""
+        with self._published.using() as generation:
+            yield generation
 
     @property
     def generation(self) -> int:
-        return self._now.number
+        return self._published.now().number
 
     @property
     def manifest(self) -> Manifest:
-        return self._now.manifest
+        return self._published.now().manifest
 
     @property
     def facets(self) -> FacetIndex:
-        return self._now.facets
-
-    @property
-    def dates(self) -> DateOrder:
-        return self._now.dates
-
-    @property
-    def matches(self) -> MatchCache:
-        return self._now.matches
-
-    @property
-    def queries(self) -> QueryBuilder:
-        return self._now.queries
-
-    @property
-    def speller(self) -> Speller:
-        return self._now.speller
+        return self._published.now().facets
 
     def use_ranking(self, ranking: Ranking) -> None:
         """Rank plain-words searches with other weights from now on (the evaluation tries several)."""
         self.ranking = ranking
-        self._now.results.clear()
+        self._published.now().results.clear()
 
     def close(self) -> None:
         self._published.close()
 
     def status(self) -> Manifest:
         """The published generation's manifest: number, time and documents."""
-        with self._using() as generation:
+        with self.published() as generation:
             return generation.manifest
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -119,92 +106,70 @@ class Library:
         Results are cached per generation, so a repeated search (a popular query, the back button, the
         home page's overview) costs nothing; treat a returned result as read-only.
         """
-        with self._using() as generation:
+        with self.published() as generation:
             result = generation.results.get(request)
             if result is None:
-                result = self._search(generation.searcher(), request)
+                result = self._search(generation, request)
                 generation.results.put(request, result)
             return result
 
     def export(self, request: SearchRequest) -> SearchResult:
         """Run a search and return every result on one page, without snippets, for exports."""
-        with self._using() as generation:
-            return self._search(generation.searcher(), replace(request, page=1, per_page=0), with_snippets=False)
+        with self.published() as generation:
+            return self._search(generation, replace(request, page=1, per_page=0), with_snippets=False)
 
     def recently_added(self, limit: int = 5) -> list[Hit]:
         """The documents most recently added to the library, newest document first among equals."""
-        with self._using() as generation:
-            searcher = generation.searcher()
-            order = sorting.MultiFacet(
-                [sorting.FieldFacet("added", reverse=True), sorting.FieldFacet("date_sort", reverse=True)]
-            )
-            results = searcher.search(Q.Every(), limit=limit, sortedby=order)
-            return [
-                self._hit(doc, snippets.plain_snippet(doc.summary))
-                for doc in (stored_document(h.fields()) for h in results)
-            ]
+        with self.published() as generation:
+            return [self._hit(doc, snippets.plain_snippet(doc.summary)) for doc in generation.reader.newest(limit)]
 
     def _search(
-        self, searcher: Searcher, request: SearchRequest, retry_misspelled: bool = True, with_snippets: bool = True
-    ) -> SearchResult:
+        self, generation: Generation, request: SearchRequest, retry_misspelled: bool = True,
+        with_snippets: bool = True,
+    ) -> SearchResult:  # fmt: skip
         notices: list[str] = []
-        syntax: SyntaxMatches | None = None
         request = self._clean_filters(request, notices)
-        parsed = self.queries.parse(request.query, self.today())
-        notices += parsed.notices
-        request = self._apply_years(request, parsed.years, notices)
-        concepts = concept_matches(self.matches, parsed.concepts, parsed.near_pairs) if parsed.concepts else None
-        if concepts is None and not parsed.is_everything:  # query syntax: bound what wildcards and ranges cost
-            parsed = replace(parsed, query=bound_expansions(parsed.query, searcher.reader(), notices))
-        if parsed.is_everything:
-            text_mask = self.facets.live
-        elif concepts is not None:
-            text_mask = concepts.any()
-        elif only_words(parsed.query):  # wildcards become words, so most searches in syntax take the fast path
-            text_mask = self.matches.postings(parsed.query).mask
-        else:
-            syntax = syntax_matches(
-                searcher, parsed.query, self.syntax_seconds, self.facets.size, self.facets.live, notices
-            )
-            text_mask = syntax.mask
-        years = self.facets.year_range(request.year_from, request.year_to)
-        if request.members_only:  # a filter with no counts of its own: it narrows every facet alike
-            years &= self.facets.values[MEMBER].get("yes", 0)
-        selections = {name: self.facets.select(name, request.selected(name)) for name in FACET_FIELDS}
-        filtered = years
-        for mask in selections.values():
-            filtered &= mask
-        final = text_mask & filtered
-        total = final.bit_count()
-        per_page = max(1, min(request.per_page, MAX_PER_PAGE) if request.per_page else total)
-        pages = max(1, math.ceil(total / per_page))
-        page = max(1, request.page)
-        if page > pages:
-            notices.append(
-                f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
-            )
-            page = pages
-        hits = (
-            self._page(searcher, parsed, concepts, request, final, page, per_page, with_snippets, syntax)
-            if total
-            else []
-        )
-        answer = self._answer(parsed, concepts, final, filtered, total, request)
-        suggestion = self.speller.suggest(request.query, parsed.words) if parsed.words else None
-        if suggestion and retry_misspelled and (total == 0 or self.speller.misspelled(answer.missing)):
-            corrected = self._search(searcher, replace(request, query=suggestion), False, with_snippets)
-            # A word that is in no document and is not English was mistyped: show what its correction finds.
-            if corrected.total and (corrected.answer.documents >= answer.documents or total == 0):
-                corrected.query, corrected.suggestion, corrected.corrected = request.query, suggestion, True
-                corrected.request = replace(corrected.request, query=request.query)
-                corrected.notice = " ".join([*notices, _corrected_notice(answer.missing, request.query, suggestion)])
+        parsed, request = self._parse(generation, request, notices)
+        matched = generation.reader.match(parsed, self.syntax_seconds, notices)
+        filters = _filters(generation.facets, request)
+        final = matched.mask & filters.allowed
+        paging = _paging(final.bit_count(), request, notices)
+        hits = self._page(generation, matched, request, final, paging, with_snippets) if paging.total else []
+        answer = self._answer(generation, matched, final, filters.allowed, request)
+        suggestion = generation.speller.suggest(request.query, parsed.words) if parsed.words else None
+        if suggestion and retry_misspelled and (paging.total == 0 or generation.speller.misspelled(answer.missing)):
+            corrected = self._corrected(generation, request, suggestion, (answer, paging.total), notices, with_snippets)
+            if corrected is not None:
                 return corrected
         return SearchResult(
-            query=request.query, total=total, page=page, per_page=per_page, pages=pages,
-            notice=" ".join(notices) or None, suggestion=suggestion, results=hits,
-            facets=self._facets(text_mask & years, selections, request), answer=answer,
-            generation=self.generation, request=request, years=parsed.years,
+            query=request.query, total=paging.total, page=paging.page, per_page=paging.per_page,
+            pages=paging.pages, notice=" ".join(notices) or None, suggestion=suggestion, results=hits,
+            facets=self._facets(generation.facets, matched.mask & filters.years, filters.selections, request),
+            answer=answer, generation=generation.number, request=request, years=parsed.years,
         )  # fmt: skip
+
+    def _parse(
+        self, generation: Generation, request: SearchRequest, notices: list[str]
+    ) -> tuple[ParsedQuery, SearchRequest]:
+        """Read what was typed; years named in words become the year filter (unless the request sets one)."""
+        parsed = generation.reader.parse(request.query, self.today())
+        notices += parsed.notices
+        return parsed, self._apply_years(request, parsed.years, notices)
+
+    def _corrected(
+        self, generation: Generation, request: SearchRequest, suggestion: str, found: tuple[Answer, int],
+        notices: list[str], with_snippets: bool,
+    ) -> SearchResult | None:  # fmt: skip
+        """The results of the corrected search, when a word that is in no document and is not English was
+        mistyped and its correction finds as much or more; None to keep the search as typed."""
+        answer, total = found
+        corrected = self._search(generation, replace(request, query=suggestion), False, with_snippets)
+        if not corrected.total or (corrected.answer.documents < answer.documents and total):
+            return None
+        corrected.query, corrected.suggestion, corrected.corrected = request.query, suggestion, True
+        corrected.request = replace(corrected.request, query=request.query)
+        corrected.notice = " ".join([*notices, _corrected_notice(answer.missing, request.query, suggestion)])
+        return corrected
 
     def _apply_years(self, request: SearchRequest, years: YearPhrase | None, notices: list[str]) -> SearchRequest:
         """Use years named in words ("since 2020") as the year filter, unless the request sets one itself."""
@@ -216,37 +181,40 @@ class Library:
         notices.append(f"“{years.text}” was read as the years {years.description}, not searched for as words.")
         return replace(request, year_from=years.year_from, year_to=years.year_to)
 
-    def _facets(self, base: int, selections: dict[str, int], request: SearchRequest) -> dict[str, list[FacetValue]]:
+    def _facets(
+        self, facets: FacetIndex, base: int, selections: dict[str, int], request: SearchRequest
+    ) -> dict[str, list[FacetValue]]:
         """Each facet's counts over the matches, ignoring the facet's own selection but respecting the others'."""
-        facets = {}
+        counted = {}
         for name in FACET_FIELDS:
             mask = base
             for other, selected in selections.items():
                 if other != name:
                     mask &= selected
-            facets[name] = self._facet_values(name, self.facets.counts(name, mask), request.selected(name))
-        return facets
+            counted[name] = self._facet_values(name, facets.counts(name, mask), request.selected(name))
+        return counted
 
     def _answer(
-        self, parsed: ParsedQuery, concepts: ConceptMatches | None, final: int, filtered: int, total: int,
-        request: SearchRequest,
-    ) -> Answer:  # fmt: skip
+        self, generation: Generation, matched: Matched, final: int, filtered: int, request: SearchRequest
+    ) -> Answer:
         """Count what the search found honestly: documents holding every distinctive word, and who did it."""
+        facets = generation.facets
         return count_answer(
-            parsed,
-            concepts,
+            matched.parsed,
+            matched.concepts,
             final,
             filtered,
-            total,
-            filtered != self.facets.live,
-            lambda docs: self._councils(docs, request),
+            final.bit_count(),
+            filtered != facets.live,
+            lambda docs: self._councils(facets, docs, request),
         )
 
     def close_themes(self, query: str, limit: int = 4) -> list[Theme]:
         """Themes sharing a word (or a synonym's word) with a search, best first: a way on from a dead end."""
-        return self.queries.close_themes(self.queries.parse(query, self.today()), limit)
+        with self.published() as generation:
+            return generation.reader.close_themes(generation.reader.parse(query, self.today()), limit)
 
-    def _councils(self, docs: int, request: SearchRequest) -> int:
+    def _councils(self, facets: FacetIndex, docs: int, request: SearchRequest) -> int:
         """How many councils did the practice in these documents (declared ones; inferred where none is).
 
         With councils or regions chosen, only those councils count: a region's page counts its own councils,
@@ -255,7 +223,7 @@ class Library:
         chosen, regions = set(request.council), set(request.region)
         return sum(
             1
-            for council_id, mask in self.facets.values["practice"].items()
+            for council_id, mask in facets.values["practice"].items()
             if mask & docs
             and (not chosen or council_id in chosen)
             and (not regions or self.region_of(council_id) in regions)
@@ -266,66 +234,32 @@ class Library:
         return council.region_id if council else ""
 
     def _page(
-        self,
-        searcher: Searcher,
-        parsed: ParsedQuery,
-        concepts: ConceptMatches | None,
-        request: SearchRequest,
-        final: int,
-        page: int,
-        per_page: int,
+        self, generation: Generation, matched: Matched, request: SearchRequest, final: int, paging: Paging,
         with_snippets: bool,
-        syntax: SyntaxMatches | None = None,
-    ) -> list[Hit]:
-        first = per_page * (page - 1)
-        count = first + per_page
-        if request.sort in ("newest", "oldest") or parsed.is_everything:
-            docnums = self.dates.first(final, count, oldest=request.sort == "oldest")
-        elif concepts is not None:
-            docnums = concepts.ranked(final, count, self.dates.date, self.ranking)
-        elif syntax is not None:
-            allowed = to_flags(final, self.facets.size)
-            keys = [(0, round(score, 6), doc) for doc, score in syntax.scores.items() if allowed[doc]]
-            docnums = best_first(keys, count, self.dates.date)
+    ) -> list[Hit]:  # fmt: skip
+        """One page of hits: ranked (or by date), each with its snippet and the searched words it lacks."""
+        reader = generation.reader
+        count = paging.first + paging.per_page
+        if request.sort in ("newest", "oldest") or matched.parsed.is_everything:
+            docnums = generation.dates.first(final, count, oldest=request.sort == "oldest")
         else:
-            docnums = self._scored(searcher, parsed.query, final, count)
+            docnums = reader.rank(matched, final, count, self.ranking)
         highlighter = None
-        if with_snippets and not parsed.is_everything:
-            # Leaf by leaf: Whoosh's existing_terms reuses its `fieldname` argument as a loop variable, so
-            # over a whole tree it stops at the first field and would miss words found only in the body.
-            reader = searcher.reader()
-            terms = {term for leaf in parsed.query.leaves() for term in leaf.existing_terms(reader, expand=True)}
-            highlighter = snippets.Highlighter(
-                {t.decode("utf-8") if isinstance(t, bytes) else t for f, t in terms if f in TEXT_FIELDS}
-            )
+        if with_snippets and not matched.parsed.is_everything:
+            highlighter = snippets.Highlighter(reader.highlight_terms(matched.parsed))
         hits = []
-        for docnum in docnums[first:]:
-            doc = stored_document(searcher.stored_fields(docnum))
+        for docnum in docnums[paging.first :]:
+            doc = reader.stored(docnum)
             text = highlighter.snippet(doc.body, doc.summary) if highlighter else snippets.plain_snippet(doc.summary)
-            hits.append(self._hit(doc, text, concepts.missing_from(docnum) if concepts else []))
+            hits.append(self._hit(doc, text, matched.missing_from(docnum)))
         return hits
-
-    def _scored(self, searcher: Searcher, query: Q.Query, final: int, count: int) -> list[int]:
-        """The best `count` documents of `final` for a query written in search syntax, scored by Whoosh."""
-        if only_words(query):  # the cached per-word scores are Whoosh's own, summed as its Or sums them
-            postings = self.matches.postings(query)
-            flags = to_flags(final, self.facets.size)[postings.docs]
-            keys = [
-                (0, round(float(score), 6), int(doc))
-                for doc, score in zip(postings.docs[flags], postings.scores[flags], strict=True)
-            ]
-            return best_first(keys, count, self.dates.date)
-        allowed = None if final == self.matches.matches(query) else set(members(final))
-        results = searcher.search(query, limit=count, filter=allowed)
-        keys = [(0, round(hit.score, 6), hit.docnum) for hit in iter(results)]  # iter(): len() would count all
-        return best_first(keys, count, self.dates.date)
 
     def _hit(self, doc: Document, snippet_html: str, missing: list[str] | None = None) -> Hit:
         return Hit(
             id=doc.id, title=doc.title, type=doc.doc_type, date=doc.date.iso if doc.date else "", year=doc.year,
             councils=[{"id": c, "name": self.council_name(c)} for c in doc.council_ids],
             themes=[{"id": t, "label": self.theme_label(t)} for t in doc.theme_ids],
-            summary=doc.summary, snippet=snippet_html, url=f"/doc/{doc.id}",
+            summary=doc.summary, snippet=snippet_html,
             lead={"id": doc.lead, "name": self.lead_name(doc), "kind": doc.lead_kind} if doc.lead else None,
             lead_contact=doc.lead_contact, missing=missing or [],
             principles=[{"id": p, "label": self.principle_label(p)} for p in doc.principle_ids],
@@ -424,33 +358,45 @@ class Library:
 
     def document(self, doc_id: str) -> Document | None:
         """Return one document by id, or None."""
-        with self._using() as generation:
-            fields = generation.searcher().document(id=doc_id)
-            return stored_document(fields) if fields else None
+        with self.published() as generation:
+            docnum = generation.reader.docnum(doc_id)
+            return generation.reader.stored(docnum) if docnum is not None else None
 
     def related(self, doc_id: str, limit: int = 5) -> list[Hit]:
         """Documents sharing themes, councils and distinctive words with this one, itself excluded."""
-        with self._using() as generation:
-            searcher = generation.searcher()
-            docnum = searcher.document_number(id=doc_id)
+        with self.published() as generation:
+            docnum = generation.reader.docnum(doc_id)
             if docnum is None:
                 return []
-            doc = stored_document(searcher.stored_fields(docnum))
-            clauses = [Q.Term("theme", t, boost=2.0) for t in doc.theme_ids]
-            clauses += [Q.Term("council", c, boost=1.5) for c in doc.council_ids]
-            clauses += [
-                Q.Term("body", word, boost=weight) for word, weight in searcher.key_terms([docnum], "body", numterms=12)
-            ]
-            if not clauses:
-                return []
-            # Summed from the per-generation score cache: walking Whoosh's matchers for twenty-odd terms took
-            # a fifth of a second at 10,000 documents, for every document page.
-            postings = [self.matches.postings(clause) for clause in clauses]
-            found = most_similar(postings, self.facets.size, docnum, limit, self.dates.date)
             return [
-                self._hit(d, snippets.plain_snippet(d.summary))
-                for d in (stored_document(searcher.stored_fields(n)) for n in found)
+                self._hit(doc, snippets.plain_snippet(doc.summary))
+                for doc in map(generation.reader.stored, generation.reader.similar(docnum, limit))
             ]
+
+
+def _filters(facets: FacetIndex, request: SearchRequest) -> Filters:
+    """The documents a request's facet choices, year range and members-only filter allow."""
+    years = facets.year_range(request.year_from, request.year_to)
+    if request.members_only:  # a filter with no counts of its own: it narrows every facet alike
+        years &= facets.values[MEMBER].get("yes", 0)
+    selections = {name: facets.select(name, request.selected(name)) for name in FACET_FIELDS}
+    allowed = years
+    for mask in selections.values():
+        allowed &= mask
+    return Filters(years, selections, allowed)
+
+
+def _paging(total: int, request: SearchRequest, notices: list[str]) -> Paging:
+    """The page asked for, or the last one when it asks past the end (with a notice)."""
+    per_page = max(1, min(request.per_page, MAX_PER_PAGE) if request.per_page else total)
+    pages = max(1, math.ceil(total / per_page))
+    page = max(1, request.page)
+    if page > pages:
+        notices.append(
+            f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' if pages > 1 else ''} of results; showing the last."
+        )
+        page = pages
+    return Paging(total, page, per_page, pages)
 
 
 def _corrected_notice(missing: list[str], typed: str, suggestion: str) -> str:

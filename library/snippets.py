@@ -10,18 +10,17 @@ from __future__ import annotations
 import re
 from html import escape
 
-from .analysis import TOKEN_PATTERN, text_analyzer
+from .engine import engine
 
 SNIPPET_CHARS = 240
 LEAD_CHARS = 60  # context kept before the first match
-_TOKEN = re.compile(TOKEN_PATTERN)
+_TOKEN = re.compile(engine().token_pattern)
 
 
 class Highlighter:
     """Makes safe snippets for one query's analysed terms."""
 
     _forms: dict[str, frozenset[str]] = {}  # word as written (lowercased) -> its analysed terms, shared
-    _analyzer = text_analyzer()
 
     def __init__(self, terms: set[str]) -> None:
         self.terms = terms
@@ -32,7 +31,7 @@ class Highlighter:
         key = word.lower()
         found = cls._forms.get(key)
         if found is None:
-            found = frozenset(t.text for t in cls._analyzer(key))
+            found = frozenset(engine().terms(key))
             if len(cls._forms) < 500_000:
                 cls._forms[key] = found
         return found

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Protocol
 
-from .analysis import text_analyzer
 from .english import is_english_word
 from .names import tokens
 from .vocab import Vocabularies
@@ -33,13 +32,23 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+class IndexWords(Protocol):
+    """What the speller asks of a generation's index (an engine's reader provides it)."""
+
+    def terms(self, text: str) -> list[str]:
+        """Text analysed as the index analyses it."""
+
+    def document_frequency(self, fieldname: str, term: str) -> int: ...
+
+    def close_words(self, word: str, limit: int, maxdist: int) -> list[str]:
+        """Words as written in the index within `maxdist` edits of `word`."""
+
+
 class Speller:
     """Suggests a corrected query when its words look misspelled."""
 
-    def __init__(self, searcher: Any, vocab: Vocabularies) -> None:  # searcher: Whoosh's, which has no types
-        self.searcher = searcher
-        self.reader = searcher.reader()
-        self.analyzer = text_analyzer()
+    def __init__(self, words: IndexWords, vocab: Vocabularies) -> None:
+        self.words = words
         names = set()
         for council in vocab.councils.values():
             for name in (council.name, council.place, *council.aliases):
@@ -51,15 +60,14 @@ class Speller:
             names.update(tokens(doc_type.label))
         self.names = sorted(w for w in names if len(w) >= MIN_WORD and w.isalpha())
         self._name_set = frozenset(self.names)
-        self._corrector = searcher.corrector("words")
-        self._lock = threading.RLock()  # its searcher is one thread's at a time
+        self._lock = threading.RLock()  # the index's words are read through one searcher, one thread's at a time
 
     def _known(self, word: str) -> bool:
-        analysed = [t.text for t in self.analyzer(word)]
+        analysed = self.words.terms(word)
         if not analysed:
             return True  # a stop word is never misspelled
         return (
-            all(any(self.reader.doc_frequency(f, term) for f in FIELDS) for term in analysed)
+            all(any(self.words.document_frequency(f, term) for f in FIELDS) for term in analysed)
             or word in self._name_set
             or is_english_word(word)
         )
@@ -78,7 +86,7 @@ class Speller:
         lower = word.lower()
         if len(lower) < MIN_WORD or not lower.isalpha() or self._known(lower):
             return None
-        candidates = set(self._corrector.suggest(lower, limit=10, maxdist=2))
+        candidates = set(self.words.close_words(lower, limit=10, maxdist=2))
         candidates.update(n for n in self.names if abs(len(n) - len(lower)) <= 2 and n[0] == lower[0])
         scored = [(edit_distance(lower, c), -self._frequency(c), c) for c in candidates]
         # Only words the index holds: a suggestion must lead to results.
@@ -86,7 +94,7 @@ class Speller:
         return min(scored)[2] if scored else None
 
     def _frequency(self, word: str) -> int:
-        return sum(self.reader.doc_frequency(f, t.text) for f in ("title", "body") for t in self.analyzer(word))
+        return sum(self.words.document_frequency(f, t) for f in ("title", "body") for t in self.words.terms(word))
 
     def suggest(self, text: str, words: list[str]) -> str | None:
         """Return the query with misspelled words corrected, or None."""

@@ -25,14 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
 from . import settings
+from .engine import IndexWriter, engine
+from .engine.fields import document_fields
 from .errors import IndexBusyError, IndexUnavailableError, LibraryError
 from .model import Document
-from .schema import SCHEMA_VERSION, build_schema, document_fields, stored_document
 from .vocab import Vocabularies
-from .writing import open_writer
 
 _GEN = re.compile(r"^gen-(\d{6,})$")
 _BUILDING = re.compile(r"^building-(\d{6,})-")
@@ -79,21 +77,9 @@ class IndexCheck:
         return "; ".join(parts)
 
 
-def indexed_ids(ix: whoosh_index.Index) -> list[str]:
-    """Return the id of every live document in an index, once per document (so duplicates show)."""
-    ids: list[str] = []
-    with ix.reader() as reader:
-        for leaf, _ in reader.leaf_readers():
-            words = leaf.lexicon("id")
-            if leaf.has_deletions():  # a deleted document's id stays in the lexicon until a merge
-                words = [w for w in words if leaf.postings("id", w).is_active()]
-            ids += [w.decode("utf-8") for w in words]
-    return ids
-
-
-def compare(generation: int, ix: whoosh_index.Index, listed: set[str]) -> IndexCheck:
-    """Compare the documents an index holds with the ids its manifest lists."""
-    ids = indexed_ids(ix)
+def compare(generation: int, path: Path, listed: set[str]) -> IndexCheck:
+    """Compare the documents a generation folder holds with the ids its manifest lists."""
+    ids = engine().indexed_ids(path)
     held = set(ids)
     return IndexCheck(generation, len(ids), len(listed), sorted(listed - held), sorted(held - listed))
 
@@ -151,31 +137,26 @@ class IndexStore:
             )
         return self.root / name
 
-    def open(self) -> tuple[int, whoosh_index.Index]:
-        """Open the published generation: (generation number, Whoosh index)."""
+    def open(self) -> tuple[int, Path]:
+        """The published generation: (generation number, folder), checked to open."""
         path = self.current_path()
-        try:
-            return int(path.name.split("-")[1]), whoosh_index.open_dir(str(path))
-        except (OSError, whoosh_index.EmptyIndexError) as exc:
-            raise IndexUnavailableError(f"the published index {path} cannot be opened: {exc}") from None
+        if not engine().can_open(path):
+            raise IndexUnavailableError(f"the published index {path} cannot be opened")
+        return int(path.name.split("-")[1]), path
 
     def schema_matches(self) -> bool:
         """Whether the published generation was written with this version's schema (see SCHEMA_VERSION)."""
         if self.current_name() is None:
             return True
-        return self.manifest().schema == SCHEMA_VERSION
+        return self.manifest().schema == engine().schema_version
 
     def stored_documents(self, doc_ids: list[str]) -> dict[str, Document]:
         """The published generation's stored versions of these documents, where it holds them."""
-        _, ix = self.open()
-        with ix.searcher() as searcher:
-            return {d: stored_document(fields) for d in doc_ids if (fields := searcher.document(id=d))}
+        return engine().stored_documents(self.open()[1], doc_ids)
 
     def documents(self) -> dict[str, Document]:
         """Return every document in the published generation, by id."""
-        _, ix = self.open()
-        with ix.searcher() as searcher:
-            return {doc.id: doc for doc in map(stored_document, searcher.all_stored_fields())}
+        return engine().stored_documents(self.open()[1])
 
     def manifest(self) -> Manifest:
         """Return the published generation's manifest, or an empty one."""
@@ -187,7 +168,7 @@ class IndexStore:
     def check(self) -> IndexCheck | None:
         """Compare the published index with its manifest (count and ids); None if nothing is published."""
         try:
-            generation, ix = self.open()
+            generation, path = self.open()
         except IndexUnavailableError:
             return None
         try:  # the manifest of the generation just opened, even if CURRENT has moved on since
@@ -195,7 +176,7 @@ class IndexStore:
             listed = set(Manifest.from_json(text).documents or {})
         except FileNotFoundError:
             listed = set()
-        return compare(generation, ix, listed)
+        return compare(generation, path, listed)
 
     def recover_current(self) -> str | None:
         """Point a missing, garbled or dangling CURRENT at the newest complete generation; say what was done.
@@ -257,13 +238,13 @@ class IndexStore:
                             os.link(item, path / item.name)
                         except OSError:
                             shutil.copy2(item, path / item.name)
-                ix = whoosh_index.open_dir(str(path))
+                engine().document_count(path)  # opens the copy: a damaged one fails here, before anything is written
             else:
-                ix = whoosh_index.create_in(str(path), build_schema())
+                engine().create(path)
         except BaseException:  # a full disk, say: leave nothing half-made behind
             shutil.rmtree(path, ignore_errors=True)
             raise
-        return Builder(self, number, path, ix)
+        return Builder(self, number, path)
 
     def clean_up(self) -> None:
         """Remove dead builds, unpublished generations and all but the newest published ones.
@@ -294,10 +275,11 @@ def _complete(path: Path, counted: bool = True) -> bool:
     """Whether a generation folder holds a manifest that reads and an index that opens (with as many documents)."""
     try:
         manifest = Manifest.from_json((path / MANIFEST).read_text(encoding="utf-8"))
-        with whoosh_index.open_dir(str(path)).reader() as reader:
-            return not counted or reader.doc_count() == len(manifest.documents or {})
-    except (OSError, ValueError, KeyError, TypeError, whoosh_index.EmptyIndexError):
+    except (OSError, ValueError, KeyError, TypeError):
         return False
+    if not engine().can_open(path):
+        return False
+    return not counted or engine().document_count(path) == len(manifest.documents or {})
 
 
 def _damage(written: str | None, root: Path) -> str:
@@ -335,12 +317,11 @@ class Builder:
     store: IndexStore
     number: int
     path: Path
-    index: whoosh_index.Index
 
     def publish(self, documents: dict[str, dict[str, object]], vocabulary: dict[str, str] | None = None) -> Path:
         """Check the generation holds exactly `documents`, write the manifest, make it durable, point CURRENT at it."""
         self.verify(set(documents))
-        manifest = Manifest(self.number, time.time(), documents, vocabulary, SCHEMA_VERSION)
+        manifest = Manifest(self.number, time.time(), documents, vocabulary, engine().schema_version)
         (self.path / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         for item in self.path.iterdir():
             _fsync(item)
@@ -359,22 +340,20 @@ class Builder:
 
         In a full build every document is new, so they are added without looking for an old version to replace.
         """
-        writer = open_writer(self.index, len(upserts))
+        writer: IndexWriter = engine().writer(self.path, len(upserts))
         try:
             for doc in upserts:
-                put = writer.add_document if full else writer.update_document
-                put(**document_fields(doc, vocab, added.get(doc.id, 0)))
+                writer.upsert(document_fields(doc, vocab, added.get(doc.id, 0)), new=full)
             for doc_id in deletes:
-                writer.delete_by_term("id", doc_id)
+                writer.delete(doc_id)
             writer.commit()
         except BaseException:
-            with contextlib.suppress(Exception):  # the writer may be half-closed; the caller removes its folder
-                writer.cancel()
+            writer.cancel()  # the caller removes the folder
             raise
 
     def verify(self, listed: set[str]) -> None:
         """Raise IndexIncompleteError unless the new index holds each listed document once and nothing else."""
-        check = compare(self.number, whoosh_index.open_dir(str(self.path)), listed)
+        check = compare(self.number, self.path, listed)
         if not check.consistent:
             raise IndexIncompleteError(
                 f"the new index is not what the run wrote: {check.describe()}. Nothing was published; "

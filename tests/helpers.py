@@ -39,3 +39,9 @@ def pdf_bytes(pages: list[str], title: str = "") -> bytes:
         objects.append(f"<< /Title ({title}) >>".encode())
         info = len(objects)
     return pdf(objects, info)
+
+
+def engine_reader(library):
+    """The Whoosh reader of a library's published generation: for tests that check the engine against Whoosh."""
+    with library.published() as generation:
+        return generation.reader

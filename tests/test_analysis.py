@@ -6,8 +6,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from whoosh.fields import TEXT
 
-from library.analysis import index_terms, text_analyzer, word_analyzer
-from library.schema import ProseField, build_schema
+from library.engine.whoosh.analysis import index_terms, text_analyzer, word_analyzer
+from library.engine.whoosh.schema import ProseField, build_schema
 
 # Words that exercise every branch: joined prefixes, split hyphenation, the co-op spellings, stop words,
 # one-letter words, accents that fold to several letters, digits and underscores.

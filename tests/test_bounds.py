@@ -8,9 +8,10 @@ from whoosh import query as Q
 
 from bench.corpus import CorpusGenerator
 from indexer import run_indexer
-from library.bounds import MAX_WORDS, MAX_WORDS_IN_ALL, bound_expansions
+from library.engine.whoosh.bounds import MAX_WORDS, MAX_WORDS_IN_ALL, bound_expansions
 from library.search import Library, SearchRequest
 from library.vocab import load_vocabularies
+from tests.helpers import engine_reader
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,8 @@ def test_a_word_starting_with_a_wildcard_is_refused_with_a_notice(generated, tex
 
 
 def test_a_short_prefix_searches_only_its_most_frequent_words(generated):
-    searcher = generated._current()
-    parsed = generated.queries.parse("s*")
+    searcher = engine_reader(generated).searcher()
+    parsed = engine_reader(generated).queries.parse("s*")
     assert sum(1 for _ in searcher.reader().expand_prefix("body", "s")) > MAX_WORDS  # the cut really happens
     notices: list[str] = []
     bounded = bound_expansions(parsed.query, searcher.reader(), notices)
@@ -56,15 +57,15 @@ def test_a_short_prefix_searches_only_its_most_frequent_words(generated):
 
 
 def test_many_wildcards_share_one_budget(generated):
-    searcher = generated._current()
-    parsed = generated.queries.parse("a* OR b* OR c* OR d* OR e* OR f*")
+    searcher = engine_reader(generated).searcher()
+    parsed = engine_reader(generated).queries.parse("a* OR b* OR c* OR d* OR e* OR f*")
     bounded = bound_expansions(parsed.query, searcher.reader(), [])
     assert _words(bounded) <= MAX_WORDS_IN_ALL
 
 
 def test_a_narrow_wildcard_finds_what_whoosh_finds(generated):
-    searcher = generated._current()
-    parsed = generated.queries.parse("hous*")
+    searcher = engine_reader(generated).searcher()
+    parsed = engine_reader(generated).queries.parse("hous*")
     notices: list[str] = []
     bounded = bound_expansions(parsed.query, searcher.reader(), notices)
     assert not notices

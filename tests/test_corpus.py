@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
 from indexer import run_indexer
@@ -83,7 +84,8 @@ def test_formats_are_all_present(documents):
 )
 def test_html_pdf_and_text_entries_are_found_by_words_in_their_bodies(bundled_index, documents, phrase, source):
     _, store = bundled_index
-    _, ix = store.open()
+    _, path = store.open()
+    ix = whoosh_index.open_dir(str(path))  # Whoosh itself, as an independent reader of what was written
     with ix.searcher() as searcher:
         query = QueryParser("body", ix.schema).parse(f'"{phrase}"')
         hits = [hit["id"] for hit in searcher.search(query)]

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
 from indexer import EXIT_BUSY, EXIT_OK, EXIT_REJECTED, run_indexer
@@ -40,7 +41,8 @@ def write_version(corpus: Path, version: int, count: int = 160) -> dict[str, str
 def published(index_dir: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The published generation's titles by id, and its answers to one query per version number."""
     store = IndexStore(index_dir)
-    _, ix = store.open()
+    _, path = store.open()
+    ix = whoosh_index.open_dir(str(path))  # Whoosh itself, as an independent reader of what was written
     with ix.searcher() as searcher:  # the index must also answer queries
         hits = searcher.search(QueryParser("body", ix.schema).parse("energy"), limit=None)
         assert len(hits) == searcher.doc_count()

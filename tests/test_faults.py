@@ -148,7 +148,7 @@ def test_a_write_failure_at_any_size_ends_the_run_and_keeps_the_index(corpus_dir
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the parallel writer needs two cores")
 def test_a_write_failure_in_a_writer_worker_ends_the_run_and_keeps_the_index(tmp_path):
     """A worker's error comes back to the run: exit 3 with the reason, not a segment silently missing."""
-    size = 700  # past library.writing.PARALLEL_FROM, so worker processes write the segments
+    size = 700  # past library.engine.whoosh.writing.PARALLEL_FROM, so worker processes write the segments
     corpus = CorpusGenerator(seed=9).write(tmp_path / "corpus", size)
     index_dir = tmp_path / "index"
     assert run_indexer(corpus, index_dir).exit_code == EXIT_OK

@@ -241,7 +241,7 @@ def test_vocabulary_files_tools_and_readme_are_not_documents(corpus_dir, index_d
 def test_an_index_from_an_earlier_version_is_rebuilt_in_full_keeping_added_times(corpus_dir, index_dir, index):
     import json
 
-    from library.schema import SCHEMA_VERSION
+    from library.engine.whoosh.schema import SCHEMA_VERSION
     from library.search import Library
     from library.store import MANIFEST
     from library.vocab import load_vocabularies
@@ -273,8 +273,8 @@ def test_a_large_build_analysed_on_every_core_finds_what_a_single_process_build_
     from whoosh import index as whoosh_index
 
     from bench.corpus import CorpusGenerator
-    from library import writing
-    from library.schema import build_schema
+    from library.engine.whoosh import writing
+    from library.engine.whoosh.schema import build_schema
     from library.search import Library, SearchRequest
     from library.vocab import load_vocabularies
 

@@ -27,12 +27,13 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from library.engine.fields import document_fields, stored_document
+from library.engine.whoosh.query import MAX_QUERY_CHARS, QueryBuilder
+from library.engine.whoosh.schema import build_schema
 from library.errors import ParseError
 from library.model import Document
-from library.query import MAX_QUERY_CHARS, QueryBuilder
 from library.readers import RawDocument, read_file
 from library.readers.common import clean_text
-from library.schema import build_schema, document_fields, stored_document
 from library.search import Library, SearchRequest
 from library.tagging import Tagger
 from library.vocab import REGIONS

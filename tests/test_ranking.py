@@ -18,13 +18,14 @@ from whoosh import query as Q
 from bench.corpus import CorpusGenerator
 from bench.queries import bench_queries
 from indexer import run_indexer
-from library.analysis import TOKEN_PATTERN
+from library.engine.whoosh.analysis import TOKEN_PATTERN
+from library.engine.whoosh.query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 from library.facets import members
-from library.matching import COMMON_SHARE, RESCORE_WINDOW
-from library.query import PROXIMITY_FIELDS, PROXIMITY_SLOP
+from library.ranking import COMMON_SHARE, RESCORE_WINDOW
 from library.search import Library, SearchRequest
 from library.snippets import Highlighter
 from library.vocab import load_vocabularies
+from tests.helpers import engine_reader
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,8 @@ def _expected_order(library: Library, request: SearchRequest) -> list[str]:
     """The ranking rule spelled out with Whoosh's searcher: BM25F × share of distinctive words held **
     coordination; then the best RESCORE_WINDOW rescored with proximity × the BM25F of each pair of
     neighbouring words that Whoosh's Phrase with slop finds; then newest."""
-    searcher = library._current()
-    parsed = library.queries.parse(request.query)
+    searcher = engine_reader(library).searcher()
+    parsed = engine_reader(library).queries.parse(request.query)
     queries = [c.query for c in parsed.concepts]
     live = searcher.doc_count()
     word_docs = [set(searcher.docs_for_query(q)) for q in queries]
@@ -82,15 +83,15 @@ def _expected_order(library: Library, request: SearchRequest) -> list[str]:
             if doc in near:
                 bonus = word_scores[a].get(doc, 0.0) + word_scores[b].get(doc, 0.0)
                 final[doc] += ranking.proximity * bonus * scored[doc][1]
-    keyed = sorted(((round(s, 6), library.dates.date(d), -d) for d, s in final.items()), reverse=True)
+    keyed = sorted(((round(s, 6), engine_reader(library).dates.date(d), -d) for d, s in final.items()), reverse=True)
     return [searcher.stored_fields(-key[2])["id"] for key in keyed[: request.per_page]]
 
 
 def test_plain_word_rankings_match_whoosh_scores_and_the_ranking_rule(segmented):
     library, vocab = segmented
-    searcher = library._current()
+    searcher = engine_reader(library).searcher()
     assert len(searcher.reader().leaf_readers()) > 1 and searcher.reader().has_deletions()
-    queries = [q for q in bench_queries(vocab, 80) if library.queries.parse(q.query).concepts]
+    queries = [q for q in bench_queries(vocab, 80) if engine_reader(library).queries.parse(q.query).concepts]
     assert len(queries) > 50 and any(q.theme or q.council or q.region or q.year_from for q in queries)
     for request in queries:
         ids = [hit.id for hit in library.search(request).results]
@@ -99,11 +100,14 @@ def test_plain_word_rankings_match_whoosh_scores_and_the_ranking_rule(segmented)
 
 def test_cached_word_scores_are_whoosh_scores(segmented):
     library, _ = segmented
-    searcher = library._current()
-    queries = [c.query for c in library.queries.parse("housing energy co-operative CWB community wealth").concepts]
+    searcher = engine_reader(library).searcher()
+    queries = [
+        c.query
+        for c in engine_reader(library).queries.parse("housing energy co-operative CWB community wealth").concepts
+    ]
     assert any(isinstance(leaf, Q.Phrase) for q in queries for leaf in q.leaves())
     for query in queries:
-        postings = library.matches.postings(query)
+        postings = engine_reader(library).matches.postings(query)
         expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
         assert list(postings.docs) == sorted(expected)
         assert members(postings.mask) == sorted(expected)
@@ -113,8 +117,8 @@ def test_cached_word_scores_are_whoosh_scores(segmented):
 
 def test_date_order_matches_a_plain_sort_for_dense_and_sparse_sets(segmented):
     library, _ = segmented
-    library._current()
-    dates = library.dates
+    engine_reader(library).searcher()
+    dates = engine_reader(library).dates
     everything = members(library.facets.live)
     for chosen in (everything, everything[::2], everything[:3], everything[-1:]):
         mask = sum(1 << d for d in chosen)
@@ -165,14 +169,14 @@ def test_snippet_matches_are_the_tokens_a_token_by_token_reading_finds(pieces, s
 def test_near_words_rank_as_whoosh_phrases_with_slop_say(bundled_index, vocab):
     library = Library(bundled_index, vocab)
     try:
-        searcher = library._current()
+        searcher = engine_reader(library).searcher()
         queries = ["housing commission", "social value toolkit", "community wealth building", "food poverty",
                    "co-operative energy plymouth", "asset transfer support", "mental health day"]  # fmt: skip
         boosted = 0
         for text in queries:
             request = SearchRequest(query=text, per_page=10)
             assert [hit.id for hit in library.search(request).results] == _expected_order(library, request), text
-            parsed = library.queries.parse(text)
+            parsed = engine_reader(library).queries.parse(text)
             for a, b in parsed.near_pairs:
                 words = [parsed.concepts[a].terms[0], parsed.concepts[b].terms[0]]
                 phrase = Q.Or([Q.Phrase(f, words, slop=PROXIMITY_SLOP) for f in PROXIMITY_FIELDS])

@@ -14,7 +14,7 @@ from indexer import run_indexer
 from library.search import Library, SearchRequest
 from library.store import IndexStore
 from tests.conftest import BUNDLED
-from tests.helpers import write_markdown
+from tests.helpers import engine_reader, write_markdown
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +273,6 @@ def test_json_shape(bundled):
         "themes",
         "summary",
         "snippet",
-        "url",
         "lead",
         "lead_contact",
         "missing",
@@ -288,7 +287,7 @@ def test_json_shape(bundled):
         "theme", "council", "type", "year", "region", "principle", "status", "evidence", "organisation"
     ]  # fmt: skip
     assert set(data["facets"]["theme"][0]) == {"value", "label", "count", "selected"}
-    assert data["results"][0]["url"] == f"/doc/{data['results'][0]['id']}"
+    assert "url" not in data["results"][0]  # the library knows no web addresses; the API adds them (test_urls.py)
 
 
 def test_snippets_mark_matches_and_escape_hostile_text(corpus_dir, index_dir, vocab):
@@ -329,8 +328,8 @@ def test_searcher_picks_up_a_new_generation_without_restart(corpus_dir, index_di
     library = Library(index_dir, vocab)
     try:
         assert library.search(SearchRequest()).total == 1
-        searcher = library._current()
-        assert library._current() is searcher  # reused across calls
+        reader = engine_reader(library)
+        assert engine_reader(library) is reader  # the generation is built once and reused across searches
         write_markdown(corpus_dir, "b.md", "Community energy in Plymouth.", title="Second")
         run_indexer(corpus_dir, index_dir)
         result = library.search(SearchRequest(query="energy"))

@@ -350,10 +350,10 @@ def test_repeated_search_and_document_pages_are_served_from_the_page_cache_until
     app = make_app(index_dir, corpus_dir)
     client = app.test_client()
     first = client.get("/search?q=energy").get_data(as_text=True)
-    assert "Solar shares" in first and len(app.extensions["pages"]._pages) == 1
+    assert "Solar shares" in first and len(app.extensions["pages"]) == 1
     assert client.get("/search?q=energy").get_data(as_text=True) == first
     document = client.get("/doc/a").get_data(as_text=True)
-    assert client.get("/doc/a").get_data(as_text=True) == document and len(app.extensions["pages"]._pages) == 2
+    assert client.get("/doc/a").get_data(as_text=True) == document and len(app.extensions["pages"]) == 2
     write_markdown(corpus_dir, "b.md", "An energy club for tenants.", title="Tenant energy club", date="2021-01-01")
     run_indexer(corpus_dir, index_dir)
     again = client.get("/search?q=energy").get_data(as_text=True)

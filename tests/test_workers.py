@@ -22,8 +22,8 @@ from whoosh import index as whoosh_index
 from bench.corpus import CorpusGenerator
 from bench.run import child_processes
 from indexer import EXIT_FATAL, EXIT_OK, run_indexer
+from library.engine.whoosh.writing import PARALLEL_FROM
 from library.store import IndexStore
-from library.writing import PARALLEL_FROM
 from tests.conftest import ROOT
 
 SIZE = 1500  # documents: three times what the parallel writer starts at

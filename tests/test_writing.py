@@ -8,9 +8,10 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT, Schema
 
 from bench.corpus import CorpusGenerator
-from library import writing
+from library.engine.fields import document_fields
+from library.engine.whoosh import writing
+from library.engine.whoosh.schema import build_schema
 from library.readers import read_file
-from library.schema import build_schema, document_fields
 from library.tagging import Tagger
 from library.vocab import load_vocabularies
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 
 from library.search import SORTS
 
@@ -18,7 +19,19 @@ bp = Blueprint("api", __name__)
 @bp.get("/api/search")
 def api_search():
     result = library().search(search_request(request.args, allow_per_page=True, strict=True))
-    return jsonify(result.to_json())
+    data = result.to_json()
+    data["results"] = [_linked(hit) for hit in cast(list[dict[str, object]], data["results"])]
+    return jsonify(data)
+
+
+def _linked(hit: dict[str, object]) -> dict[str, object]:
+    """A result with "url", the path of its page (relative), after "snippet", where the API has always had it."""
+    out: dict[str, object] = {}
+    for key, value in hit.items():
+        out[key] = value
+        if key == "snippet":
+            out["url"] = url_for("pages.document", doc_id=hit["id"])
+    return out
 
 
 @bp.get("/api/documents/<path:doc_id>")

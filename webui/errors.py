@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from library.errors import IndexUnavailableError
 
 from .params import BadParameter
+from .templating import retry_url
 
 TITLES = {
     400: "That request could not be understood",
@@ -30,7 +31,11 @@ def error_response(status: int, message: str, parameter: str | None = None):
             error["parameter"] = parameter
         return jsonify(error=error), status
     title = TITLES.get(status, "Something went wrong")
-    return render_template("error.html", status=status, title=title, message=message, parameter=parameter), status
+    retry = retry_url(parameter) if parameter and status == 400 else ""
+    page = render_template(
+        "error.html", status=status, title=title, message=message, parameter=parameter, retry_url=retry
+    )
+    return page, status
 
 
 def init_app(app: Flask) -> None:

@@ -18,7 +18,7 @@ from .hosts import external_url
 from .params import search_request
 from .shared import document_or_404, library
 from .templating import answer_line
-from .urls import search_url
+from .urls import search_query, with_query
 
 bp = Blueprint("exports", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -81,14 +81,14 @@ def search_atom() -> Response:
     entries = status.documents or {}
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
-    query = search_url(request.args, endpoint="")
-    page_url = external_url("pages.search") + query
+    query = search_query(request.args)
+    page_url = with_query(external_url("pages.search"), query)
     title = "Co-operative Practice Library: " + (f"search for “{result.query}”" if result.query else "new documents")
     _text(feed, "title", title)
     _text(feed, "subtitle", answer_line(result))
     _text(feed, "id", page_url)
     _text(feed, "updated", _stamp(status.created))
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=external_url("exports.search_atom") + query)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=with_query(external_url("exports.search_atom"), query))
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=page_url)
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", citation.LIBRARY)  # the entries are the library's records; each links to its sources

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from library import citation
 from library.model import Document
-from library.search import Library, SearchRequest, SearchResult
+from library.search import Library, SearchRequest
 from library.vocab import COUNCIL_TYPES, REGIONS, Theme
 
 from .hosts import external_url
-from .params import search_request
+from .params import FILTERS, search_request
 from .shared import cached_page, document_or_404, library
-from .templating import FACET_PLURALS, search_page
-from .urls import ORDER, search_url
+from .templating import More, document_page, facet_page, home_page, search_page, theme_page
 
 bp = Blueprint("pages", __name__)
 
@@ -24,8 +23,9 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def home():
     lib = library()
+    overview = lib.search(SearchRequest())
     return render_template(
-        "home.html", overview=lib.search(SearchRequest()), recent=lib.recently_added(6), status=lib.status()
+        "home.html", overview=overview, recent=lib.recently_added(6), status=lib.status(), **home_page(overview)
     )
 
 
@@ -38,7 +38,6 @@ def search():
             "search.html",
             result=result,
             args=request.args,
-            page_url=lambda n: search_url(request.args, page=n),
             **search_page(result, request.args),
         ),
     )
@@ -47,11 +46,10 @@ def search():
 @bp.get("/search/facet/<name>")
 def facet_values(name: str):
     """Every value of one facet for a search, to choose from when there are too many for the search page."""
-    if name not in FACET_PLURALS or name == "year":
+    if name not in FILTERS:
         abort(404)
     result = library().search(search_request(request.args))
-    kept = [(key, value) for key in ORDER if key not in (name, "page") for value in request.args.getlist(key) if value]
-    return render_template("facet_values.html", result=result, name=name, kept=kept, args=request.args)
+    return render_template("facet_values.html", result=result, name=name, **facet_page(result, name, request.args))
 
 
 @bp.get("/doc/<path:doc_id>")
@@ -63,29 +61,28 @@ def document(doc_id: str):
 
 def _document_page(lib: Library, doc: Document) -> str:
     url = external_url("pages.document", doc_id=doc.id)
-    more_from_council = _more(lib, doc.id, council=tuple(doc.council_ids[:1]))
-    more_on_theme = _more(lib, doc.id, theme=tuple(doc.theme_ids[:1]))
     return render_template(
         "document.html",
         doc=doc,
         lib=lib,
-        taking_part=[council for council in doc.councils if council.value != doc.lead],
-        organisations=[organisation for organisation in doc.organisations if organisation != doc.lead],
         related=lib.related(doc.id),
-        more_from_council=more_from_council,
-        more_on_theme=more_on_theme,
+        more_from_council=_more(lib, doc, "council", doc.council_ids),
+        more_on_theme=_more(lib, doc, "theme", doc.theme_ids),
         citation=citation.plain(doc, lib.council_name, url),
         source_url=doc.source_url if doc.source_url.startswith(("https://", "http://")) else "",
+        **document_page(lib, doc),
     )
 
 
-def _more(
-    lib: Library, doc_id: str, council: tuple[str, ...] = (), theme: tuple[str, ...] = ()
-) -> tuple[SearchResult | None, list]:
-    if not (council or theme):
-        return None, []
-    result = lib.search(SearchRequest(sort="newest", per_page=6, council=council, theme=theme))
-    return result, [hit for hit in result.results if hit.id != doc_id][:5]
+def _more(lib: Library, doc: Document, facet: Literal["council", "theme"], ids: list[str]) -> More | None:
+    """Up to five other documents, newest first, of the document's first council or theme; None if there are none."""
+    if not ids:
+        return None
+    only: dict[str, Any] = {facet: (ids[0],)}
+    result = lib.search(replace(SearchRequest(sort="newest", per_page=6), **only))
+    hits = [hit for hit in result.results if hit.id != doc.id][:5]
+    name = lib.council_name(ids[0]) if facet == "council" else lib.theme_label(ids[0])
+    return More(ids[0], name, result.total, hits) if hits else None
 
 
 @bp.get("/council/<council_id>")
@@ -108,7 +105,6 @@ def council(council_id: str):
         region=REGIONS.get(found.region_id, found.region_id),
         council_type=COUNCIL_TYPES.get(found.type, found.type),
         lib=lib,
-        publications=lib.vocab.publications,
     )
 
 
@@ -155,6 +151,7 @@ def _tag_page(facet: Literal["theme", "principle"], found: Theme | None, templat
         result=result,
         page_url=lambda n: url_for(f"pages.{facet}", **{"page": n, key: found.id}),
         **{facet: found},
+        **(theme_page(result) if facet == "theme" else {}),
     )
 
 

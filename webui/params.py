@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from library.facets import FACET_FIELDS, MEMBER
 from library.search import MAX_PER_PAGE, SORTS, SearchRequest
 
-FILTERS = ("theme", "council", "type", "region", "principle", "status", "evidence", "organisation")
+# The facets a URL filters by, as repeatable parameters named after them, in the library's order. Years are
+# chosen with 'from' and 'to' instead, and MEMBER ('member') is a flag.
+FILTERS = tuple(name for name in FACET_FIELDS if name != "year")
 YES, NO = ("1", "yes", "true", "on"), ("0", "no", "false", "off")
 MAX_VALUES = 50  # values of one filter in one URL
 MAX_VALUE_CHARS = 200
@@ -38,7 +42,7 @@ def search_request(
     """
     if strict:
         _refuse_empty(args)
-    filters = {}
+    filters: dict[str, Any] = {}  # a tuple of values for each of FILTERS
     for name in FILTERS:
         given = args.getlist(name)
         values = [v.strip() for v in given if v.strip()]
@@ -49,23 +53,16 @@ def search_request(
         filters[name] = tuple(values)
     if allow_per_page:
         per_page = _whole_number(args, "per_page", per_page, 1, MAX_PER_PAGE, "a number of results from 1 to 100")
-    return SearchRequest(
+    wanted = SearchRequest(
         query=_first(args, "q"),
-        theme=filters["theme"],
-        council=filters["council"],
-        type=filters["type"],
-        region=filters["region"],
-        principle=filters["principle"],
-        status=filters["status"],
-        evidence=filters["evidence"],
-        organisation=filters["organisation"],
-        members_only=_flag(args, "member"),
+        members_only=_flag(args, MEMBER),
         year_from=_year(args, "from"),
         year_to=_year(args, "to"),
         sort=_sort(args, strict),
         page=_whole_number(args, "page", 1, 1, MAX_PAGE, "a page number such as 2"),
         per_page=per_page,
     )
+    return replace(wanted, **filters)  # SearchRequest has a field for each of FILTERS, named after it
 
 
 def _refuse_empty(args: MultiDict[str, str]) -> None:

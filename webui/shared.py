@@ -56,6 +56,11 @@ class PageCache:
                     self._pages.popitem(last=False)
         return html
 
+    def __len__(self) -> int:
+        """How many pages are held (for the current generation)."""
+        with self._lock:
+            return len(self._pages)
+
 
 def cached_page(generation: int, render: Callable[[], str]) -> str:
     """The page for this request's path and query string in this generation, rendered once.

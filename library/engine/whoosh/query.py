@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from whoosh import query as Q
 from whoosh.qparser import MultifieldParser
 
+from ...vocab import REGIONS, Theme, Vocabularies
+from ...wording import is_frame_word, read_years
+from ..parsed import Concept, ParsedQuery
 from .analysis import text_analyzer
-from .vocab import REGIONS, Theme, Vocabularies
-from .wording import YearPhrase, is_frame_word, read_years
 
 TEXT_FIELDS = ("title", "summary", "body")
 FIELD_ALIASES = {
@@ -32,33 +32,6 @@ _SMALL_WORDS = {"and", "of", "on", "the", "for", "in", "to", "a"}
 PLAIN_FIELDS = (*TEXT_FIELDS, "tags")  # a plain word also matches the labels of a document's tags
 PROXIMITY_FIELDS = TEXT_FIELDS
 PROXIMITY_SLOP = 4  # two searched words this close together (in order) count as near each other
-
-
-@dataclass
-class Concept:
-    """One thing a plain-words search asks about: a word, or a phrase the thesaurus knows, and what matches it."""
-
-    label: str  # as typed: "housing", "people fleeing war"
-    query: Q.Query
-    terms: tuple[str, ...]  # the label's analysed words
-    added: list[str] = field(default_factory=list)  # synonyms and acronym phrases searched too
-
-
-@dataclass
-class ParsedQuery:
-    query: Q.Query
-    words: list[str] = field(default_factory=list)  # plain words, for "did you mean"
-    notices: list[str] = field(default_factory=list)
-    is_everything: bool = False
-    concepts: list[Concept] = field(default_factory=list)  # plain words: what the search is about
-    dropped: list[str] = field(default_factory=list)  # words that only framed the question
-    years: YearPhrase | None = None  # years named in words ("since 2020"), taken out of the search
-    near_pairs: list[tuple[int, int]] = field(default_factory=list)  # neighbouring one-word concepts (indexes)
-
-    @property
-    def expanded(self) -> list[str]:
-        """Every synonym and acronym phrase the search added, in order."""
-        return list(dict.fromkeys(a for c in self.concepts for a in c.added))
 
 
 class QueryBuilder:
@@ -137,7 +110,7 @@ class QueryBuilder:
             return ParsedQuery(Q.Every(), [], notices, is_everything=True)
         found = list(concepts.values())
         # Any distinctive word matches, so a word missing from every document never empties the list;
-        # library.matching ranks documents by a blend of their scores, how many words they hold and nearness.
+        # library.ranking ranks documents by a blend of their scores, how many words they hold and nearness.
         query = found[0].query if len(found) == 1 else Q.Or([c.query for c in found])
         return ParsedQuery(query, words, notices, concepts=found, dropped=dropped, near_pairs=_near_pairs(found))
 

@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 from whoosh import collectors
 from whoosh import query as Q
 
-from .facets import bitset
+from ...facets import bitset
 
 MAX_WORDS = 100  # words one wildcard or range may stand for
 MAX_SCANNED = 5_000  # words read from the index for one wildcard or range before it is refused

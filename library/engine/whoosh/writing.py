@@ -25,16 +25,16 @@ import queue
 import signal
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol, TypeAlias
+from typing import Any, TypeAlias
 
 from whoosh.codec.base import OutOfOrderError
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3Segment, _lenfield
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3Segment
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from .errors import LibraryError
+from ...errors import LibraryError
+from .lengths import writing_lengths
 
 # Whoosh has no types: its indexes, writers, storages, segments, schemas and readers are Any here.
 Whoosh: TypeAlias = Any
@@ -45,7 +45,6 @@ PARALLEL_FROM = 500  # documents to write before analysing them in parallel pays
 LIMIT_MB = 256  # postings a writer process holds in memory before it spills a sorted run to disk
 POLL_SECONDS = 0.2  # how often a waiting run checks that its writer workers are still alive
 JOIN_SECONDS = 10  # how long a finished or killed worker may take to exit
-_BYTE_LENGTHS = [byte_to_length(b) or 0 for b in range(256)]
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
 
@@ -359,7 +358,7 @@ class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs 
         """FieldWriter.add_postings with one length lookup per field instead of one per posting."""
         lastfn = lasttext = None
         add: Whoosh = None
-        field_lengths: _Lengths = _Zeros()  # replaced at the first posting's field
+        field_lengths = writing_lengths(None, "")  # replaced at the first posting's field
         for fieldname, btext, docnum, weight, value in items:
             if fieldname != lastfn:
                 if lastfn is not None and fieldname < lastfn:
@@ -370,7 +369,7 @@ class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs 
                     self.finish_field()
                 self.start_field(fieldname, schema[fieldname])
                 lastfn, lasttext = fieldname, None
-                field_lengths = _field_lengths(lengths, fieldname)
+                field_lengths = writing_lengths(lengths, fieldname)
             if docnum == -1:  # Whoosh's marker for a spelling word, which this schema does not write
                 continue
             if btext != lasttext:
@@ -386,36 +385,3 @@ class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs 
             self.finish_term()
         if lastfn is not None:
             self.finish_field()
-
-
-def _field_lengths(lengths: Whoosh, fieldname: str) -> _Lengths:
-    """Every document's length in one field of the segment being written, as doc_field_length gives it."""
-    if lengths is None:
-        return _Zeros()
-    try:
-        column = lengths._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:  # a field without lengths: Whoosh passes 0
-            return _Zeros()
-        if column._fixedlen == 1:  # one byte per document, as Whoosh writes lengths
-            table = [_BYTE_LENGTHS[b] for b in column._dbfile.get(column._basepos, column._count)]
-            return table + [0] * (lengths.doc_count_all() - len(table))
-    except AttributeError:
-        pass
-    return _AskEach(lengths, fieldname)  # another reader: ask for each length
-
-
-class _Lengths(Protocol):
-    def __getitem__(self, docnum: int, /) -> int: ...
-
-
-class _Zeros:
-    def __getitem__(self, docnum: int) -> int:
-        return 0
-
-
-class _AskEach:
-    def __init__(self, lengths: Whoosh, fieldname: str) -> None:
-        self._lengths, self._fieldname = lengths, fieldname
-
-    def __getitem__(self, docnum: int) -> int:
-        return self._lengths.doc_field_length(docnum, self._fieldname) or 0

@@ -1,0 +1,71 @@
+"""Whoosh internals, concern two: a word's BM25F scores computed a posting block at a time.
+
+Walking Whoosh's matcher scores one posting per Python call; reading a whole block of ids and weights and
+scoring it with numpy gives the same numbers (the arithmetic of `whoosh.scoring.bm25`, in the same order) many
+times faster. The block attributes are private to Whoosh's W3LeafMatcher and are read here and nowhere else.
+When they are not what this reads, `add_term_scores` records why in FALLBACKS and returns False, the caller
+walks the matcher instead (same answers, slower), and tests/test_engine.py fails, so the change is noticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import numpy as np
+from whoosh import query as Q
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import FilterMatcher
+from whoosh.scoring import BM25FScorer
+
+from .lengths import segment_lengths
+
+# Whoosh has no types: its searchers are Any here.
+Searcher: TypeAlias = Any
+FALLBACKS: list[str] = []  # each time the slow path was taken for a reason other than the query's own
+_BLOCK_METHODS = ("_read_ids", "_read_weights", "_next_block")
+
+
+def add_term_scores(
+    totals: np.ndarray, found: np.ndarray, subsearcher: Searcher, offset: int, leaf: Q.Term, boost: float,
+    lengths: dict[tuple[int, str], np.ndarray],
+) -> bool:  # fmt: skip
+    """Add a term's BM25F scores in one segment to `totals` (and mark `found`); False if that cannot be done.
+
+    Deleted documents are dropped afterwards by the caller's live flags. `lengths` caches each segment's field
+    lengths by (id of the segment's searcher, field).
+    """
+    reader = subsearcher.reader()
+    if leaf.fieldname not in subsearcher.schema:
+        return False
+    field = subsearcher.schema[leaf.fieldname]
+    try:
+        text = field.to_bytes(leaf.text)
+    except ValueError:
+        return False
+    if (leaf.fieldname, text) not in reader:
+        return True
+    scorer = subsearcher.weighting.scorer(subsearcher, leaf.fieldname, text)
+    matcher = reader.postings(leaf.fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if type(scorer) is not BM25FScorer or type(matcher) is not W3LeafMatcher:
+        FALLBACKS.append(f"add_term_scores: scorer {type(scorer).__name__}, matcher {type(matcher).__name__}")
+        return False
+    if not all(hasattr(matcher, name) for name in _BLOCK_METHODS):
+        FALLBACKS.append("add_term_scores: W3LeafMatcher no longer reads posting blocks as this expects")
+        return False
+    key = (id(subsearcher), leaf.fieldname)
+    if key not in lengths:
+        lengths[key] = segment_lengths(reader, leaf.fieldname)
+    field_lengths = lengths[key]
+    idf, avgfl, b, k1, factor = scorer.idf, scorer.avgfl, scorer.B, scorer.K1, leaf.boost * boost
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        ids = np.asarray(matcher._ids, dtype=np.int64)
+        tf = np.asarray(matcher._weights, dtype=np.float64)
+        fl = field_lengths[ids]
+        totals[ids + offset] += idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))) * factor
+        found[ids + offset] = True
+        matcher._next_block()
+    return True
