@@ -15,6 +15,7 @@ from .engine import engine
 SNIPPET_CHARS = 240
 LEAD_CHARS = 60  # context kept before the first match
 _TOKEN = re.compile(engine().token_pattern)
+_WORD = re.compile(r"\w")
 
 
 class Highlighter:
@@ -25,6 +26,7 @@ class Highlighter:
     def __init__(self, terms: set[str]) -> None:
         self.terms = terms
         self._hits: dict[str, frozenset[str]] = {}  # lowercased word -> the searched terms it matches
+        self._finders: dict[frozenset[str], re.Pattern[str]] = {}
 
     @classmethod
     def forms(cls, word: str) -> frozenset[str]:
@@ -50,16 +52,32 @@ class Highlighter:
         if len(lowered) != len(text):  # a few characters change length when lowercased: take the slow road
             slow = ((m.start(), m.end(), self.forms(m.group()) & self.terms) for m in _TOKEN.finditer(text))
             return [match for match in slow if match[2]]
-        # Each distinct word is analysed once per search: the hits of one search share most of their words.
-        hits, found = self._hits, []
-        for match in _TOKEN.finditer(lowered):
-            word = match.group()
+        # Each distinct word is analysed once per search (the hits of one search share most of their words), and
+        # the text is read in C twice: once for its distinct words, once for where the few searched ones stand.
+        hits, wanted = self._hits, []
+        for word in set(_TOKEN.findall(lowered)):
             matched = hits.get(word)
             if matched is None:
                 matched = hits[word] = self.forms(word) & self.terms
             if matched:
-                found.append((match.start(), match.end(), matched))
+                wanted.append(word)
+        if not wanted:
+            return []
+        found = []
+        for match in self._finder(wanted).finditer(lowered):
+            start, end = match.span()
+            if not _joined(lowered, start, end):
+                found.append((start, end, hits[match.group()]))
         return found
+
+    def _finder(self, words: list[str]) -> re.Pattern[str]:
+        """A pattern for any of these words as a whole word, longest first (so a word never stops inside another)."""
+        key = frozenset(words)
+        pattern = self._finders.get(key)
+        if pattern is None:
+            alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+            pattern = self._finders[key] = re.compile(rf"\b(?:{alternatives})\b")
+        return pattern
 
     def _passage(self, text: str) -> str:
         if not self.terms or not text:
@@ -96,6 +114,13 @@ class Highlighter:
         out.append(escape(text[cursor:end], quote=True))
         passage = " ".join("".join(out).split())
         return ("… " if start else "") + passage + (" …" if end < len(text) else "")
+
+
+def _joined(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is part of a longer hyphenated token ("x-housing", "housing-led") rather than one."""
+    before = start >= 2 and text[start - 1] == "-" and _WORD.match(text, start - 2) is not None
+    after = end + 1 < len(text) and text[end] == "-" and _WORD.match(text, end + 1) is not None
+    return before or after
 
 
 def plain_snippet(text: str) -> str:

@@ -101,3 +101,21 @@ def make_app(tmp_path_factory):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def site(bundled_index: Path):
+    """The site served by a real server process over the bundled index on 127.0.0.1 (browser tests)."""
+    from tests.browser import running_server
+
+    with running_server(bundled_index) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), driven by Playwright, for the browser tests of one module."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched

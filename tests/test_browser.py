@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser import axe_violations, chromium, running_server, screenshot
+from tests.browser import axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -31,18 +31,6 @@ PAGES = {
     "themes": "/themes",
     "not-found": "/doc/2016/no-such-document",
 }
-
-
-@pytest.fixture(scope="module")
-def site(bundled_index):
-    with running_server(bundled_index) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

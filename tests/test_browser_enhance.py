@@ -15,25 +15,11 @@ import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser import chromium, running_server
-
 pytestmark = pytest.mark.browser
 
 START = "/search?q=co-operative"
 FAKE_RESULTS = '<div id="results-area"><h1 id="answer">FAKE</h1></div><aside id="facet-panel">FAKE</aside>'
 SETTLE_MS = 500  # time for a released response to reach the page, had the page kept waiting for it
-
-
-@pytest.fixture(scope="module")
-def site(bundled_index):
-    with running_server(bundled_index) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

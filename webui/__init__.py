@@ -14,7 +14,7 @@ from library.network import load_network
 from library.search import Library
 from library.vocab import load_vocabularies, vocabulary_folder
 
-from . import api, errors, exports, hosts, hub, pages, security, templating
+from . import api, caching, errors, exports, hosts, hub, pages, security, templating
 from .shared import PageCache
 
 
@@ -48,6 +48,7 @@ def create_app(config: dict[str, object] | None = None) -> Flask:
     app.secret_key = app.config["SECRET_KEY"] or session_key(Path(app.config["DATA"]))
     templating.init_app(app)
     security.init_app(app)
+    caching.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(exports.bp)

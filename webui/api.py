@@ -92,6 +92,8 @@ def openapi_document() -> dict[str, object]:
     """The OpenAPI 3.1 description of the JSON API."""
     year = {"type": "integer", "minimum": 1800, "maximum": 2200}
     error = {"$ref": "#/components/responses/Error"}
+    unchanged = {"$ref": "#/components/responses/NotModified"}
+    tag = {"ETag": {"$ref": "#/components/headers/ETag"}}
     tagged = {
         "type": "object",
         "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "label": {"type": "string"}},
@@ -135,8 +137,8 @@ def openapi_document() -> dict[str, object]:
                         _list_param("evidence", "Evidence level (evidence.yaml)"),
                         _list_param("organisation", "Organisation taking part (organisations.yaml)"),
                         {"name": "member", "in": "query",
-                         "description": "1: only practice by councils the sources show in the network.",
-                         "schema": {"type": "string", "enum": ["0", "1"]}},
+                         "description": "1: only practice by councils the sources show in the network; 0 or "
+                         "empty: all.", "schema": {"type": "string", "enum": ["", "0", "1"]}},
                         {"name": "from", "in": "query", "description": "First year.", "schema": year},
                         {"name": "to", "in": "query", "description": "Last year.", "schema": year},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
@@ -145,9 +147,9 @@ def openapi_document() -> dict[str, object]:
                          "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                     ],
                     "responses": {
-                        "200": {"description": "One page of results with facet counts.",
+                        "200": {"description": "One page of results with facet counts.", "headers": tag,
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}}},
-                        "400": error, "414": error, "503": error,
+                        "304": unchanged, "400": error, "414": error, "503": error,
                     },
                 }
             },
@@ -159,15 +161,21 @@ def openapi_document() -> dict[str, object]:
                                     "description": "Document id, such as 2016/croydon-housing-commission.",
                                     "schema": {"type": "string"}}],
                     "responses": {
-                        "200": {"description": "The document.",
+                        "200": {"description": "The document.", "headers": tag,
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}},
-                        "404": error, "414": error, "503": error,
+                        "304": unchanged, "404": error, "414": error, "503": error,
                     },
                 }
             },
         },
         "components": {
+            "headers": {
+                "ETag": {"description": "A weak tag of the published index generation: send it back in If-None-Match "
+                         "to get 304 while the answer is unchanged.", "schema": {"type": "string"}},
+            },
             "responses": {
+                "NotModified": {"description": "Not modified: the If-None-Match tag is still the current one "
+                                "(no body)."},
                 "Error": {
                     "description": "What was wrong with the request: a parameter that cannot be used (400), no such "
                     "document (404), a request head longer than the 64 KB the server reads (414), or no index yet (503).",

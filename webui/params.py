@@ -55,7 +55,7 @@ def search_request(
         per_page = _whole_number(args, "per_page", per_page, 1, MAX_PER_PAGE, "a number of results from 1 to 100")
     wanted = SearchRequest(
         query=_first(args, "q"),
-        members_only=_flag(args, MEMBER),
+        members_only=_flag(args, MEMBER, strict),
         year_from=_year(args, "from"),
         year_to=_year(args, "to"),
         sort=_sort(args, strict),
@@ -77,8 +77,12 @@ def _first(args: MultiDict[str, str], name: str) -> str:
     return next((value for value in args.getlist(name) if value), "")
 
 
-def _flag(args: MultiDict[str, str], name: str) -> bool:
-    raw = _first(args, name).strip().lower()
+def _flag(args: MultiDict[str, str], name: str, strict: bool = False) -> bool:
+    """A yes/no parameter: the API takes 1, 0 or nothing, as its description says; pages also take yes, on and the like."""
+    raw = _first(args, name)
+    if strict and raw not in ("", "0", "1"):
+        raise BadParameter(name, f"'{name}' should be 1 (yes) or 0 (no), not {_shown(raw)}.")
+    raw = raw.strip().lower()
     if raw in YES:
         return True
     if not raw or raw in NO:
