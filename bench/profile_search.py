@@ -1,6 +1,8 @@
-"""Where a search's time goes: cProfile over the benchmark queries against an index built by `python -m bench`.
+"""Where a search's time goes: cProfile over fresh benchmark searches against an index built by `python -m bench`.
 
 python -m bench.profile_search bench/results/work/10000
+
+The profiled searches are distinct and none is a warm-up search, so none is answered from the result cache.
 """
 
 from __future__ import annotations
@@ -14,19 +16,20 @@ from pathlib import Path
 from library.search import Library
 from library.vocab import load_vocabularies
 
-from .queries import bench_queries
+from .queries import fresh_sets
+from .run import SEARCH_WARMUP
 
 
 def profile(work: Path, limit: int = 25) -> str:
     vocab = load_vocabularies(work / "corpus")
     library = Library(work / "index", vocab)
-    queries = bench_queries(vocab)
+    sets = fresh_sets(vocab, {"warmup": SEARCH_WARMUP, "profiled": 220})
     try:
-        for request in queries[:10]:
+        for request in sets["warmup"]:
             library.search(request)
         profiler = cProfile.Profile()
         profiler.enable()
-        for request in queries:
+        for request in sets["profiled"]:
             library.search(request)
         profiler.disable()
     finally:

@@ -26,6 +26,7 @@ from ..parsed import Concept
 from .blocks import add_term_scores
 from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 
+POSITIONS_HELD = 500_000  # documents' word positions kept per generation for nearness before they are dropped
 # Whoosh has no types: its searchers, readers and queries are Any here.
 Searcher: TypeAlias = Any
 Reader: TypeAlias = Any
@@ -61,6 +62,10 @@ class MatchCache:
         self._held = 0
         self._live_flags = to_flags(live, size)
         self._lengths: dict[tuple[int, str], np.ndarray] = {}  # (segment, field) -> every document's length
+        # (segment, field, word) -> document -> its positions (None: not in it), for the documents nearness has
+        # read: the top documents for a word come back search after search, and each read unpickles a block.
+        self._positions: dict[tuple[int, str, str], dict[int, list[int] | None]] = {}
+        self._positions_held = 0
         self._lock = threading.Lock()
 
     def matches(self, query: Q.Query) -> int:
@@ -129,12 +134,32 @@ class MatchCache:
                 continue
             local = [int(d) - offset for d in docs[start:end]]
             for fieldname in PROXIMITY_FIELDS:
-                first = _positions(reader, fieldname, words[0], local)
-                second = _positions(reader, fieldname, words[1], local) if first else {}
+                first = self._held_positions(reader, fieldname, words[0], local)
+                if not any(p is not None for p in first.values()):
+                    continue
+                second = self._held_positions(reader, fieldname, words[1], local)
                 for i, doc in enumerate(local, start=start):
-                    if not found[i] and doc in first and doc in second:
-                        found[i] = _within(first[doc], second[doc], PROXIMITY_SLOP)
+                    one, two = first.get(doc), second.get(doc)
+                    if not found[i] and one is not None and two is not None:
+                        found[i] = _within(one, two, PROXIMITY_SLOP)
         return found
+
+    def _held_positions(
+        self, reader: Reader, fieldname: str, word: str, docs: list[int]
+    ) -> dict[int, list[int] | None]:
+        """A word's positions in a field of these documents of one segment, read from the index only once."""
+        held = self._positions.setdefault((id(reader), fieldname, word), {})
+        missing = [d for d in docs if d not in held]
+        if missing:
+            if self._positions_held > POSITIONS_HELD:  # a bound on memory: start again
+                self._positions.clear()
+                self._positions_held = 0
+                held = self._positions.setdefault((id(reader), fieldname, word), {})
+            read = _positions(reader, fieldname, word, missing)
+            for doc in missing:
+                held[doc] = read.get(doc)
+            self._positions_held += len(missing)
+        return held
 
 
 def concept_matches(cache: MatchCache, concepts: list[Concept], pairs: list[tuple[int, int]]) -> ConceptMatches:
