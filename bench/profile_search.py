@@ -35,7 +35,7 @@ def profile(work: Path, limit: int = 25) -> str:
     finally:
         library.close()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(limit)
+    pstats.Stats(profiler, stream=out).sort_stats(sys.argv[2] if len(sys.argv) > 2 else "cumulative").print_stats(limit)
     return out.getvalue()
 
 

@@ -132,16 +132,23 @@ class MatchCache:
             start, end = np.searchsorted(docs, [offset, offset + reader.doc_count_all()])
             if start == end:
                 continue
-            local = [int(d) - offset for d in docs[start:end]]
-            for fieldname in PROXIMITY_FIELDS:
-                first = self._held_positions(reader, fieldname, words[0], local)
-                if not any(p is not None for p in first.values()):
+            waiting = [int(d) - offset for d in docs[start:end]]  # ascending, as skipping through postings needs
+            place = {doc: i for i, doc in enumerate(waiting, start=start)}
+            # The body first, where two words are most often near each other; a document found near in one field
+            # is not read again, and the second word is read only where the first is.
+            for fieldname in reversed(PROXIMITY_FIELDS):
+                first = self._held_positions(reader, fieldname, words[0], waiting)
+                holding = [d for d in waiting if first[d] is not None]
+                if not holding:
                     continue
-                second = self._held_positions(reader, fieldname, words[1], local)
-                for i, doc in enumerate(local, start=start):
-                    one, two = first.get(doc), second.get(doc)
-                    if not found[i] and one is not None and two is not None:
-                        found[i] = _within(one, two, PROXIMITY_SLOP)
+                second = self._held_positions(reader, fieldname, words[1], holding)
+                for doc in holding:
+                    one, two = first[doc], second[doc]
+                    if one is not None and two is not None and _within(one, two, PROXIMITY_SLOP):
+                        found[place[doc]] = True
+                waiting = [d for d in waiting if not found[place[d]]]
+                if not waiting:
+                    break
         return found
 
     def _held_positions(
