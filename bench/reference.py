@@ -24,7 +24,7 @@ import html
 import os
 import re
 import sqlite3
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,48 @@ def porter_stems(texts: list[str]) -> dict[str, str]:
     stems = {text: " ".join(stemmer.terms(text)) for text in texts}
     db.close()
     return stems
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A corpus file a reference looked at: its shown path, stat and hash, and its index fields if it must be
+    written (None when only its size or time changed)."""
+
+    shown: str
+    size: int
+    mtime: int
+    digest: str
+    fields: dict[str, object] | None
+
+
+def changed_files(
+    corpus: Path, known: dict[str, tuple[int, int, str]], tagger: Tagger, vocab: Vocabularies,
+    counts: dict[str, int], seen: set[str],
+) -> Iterator[CorpusFile]:  # fmt: skip
+    """The corpus's files that are new or changed since `known` (shown path -> size, mtime, hash), read and tagged
+    as the product reads and tags them; files with the same size and time are counted unchanged and passed over,
+    and files with only a new stat are counted unchanged and given with no fields. Every file's path goes into
+    `seen`."""
+    listed: dict[Path, frozenset[str]] = {}  # each folder's file names, to find sidecars as the indexer does
+    for path in sorted(corpus.rglob("*.md")):
+        shown = path.relative_to(corpus).as_posix()
+        if "/" not in shown:
+            continue
+        seen.add(shown)
+        if path.parent not in listed:
+            listed[path.parent] = frozenset(os.listdir(path.parent))
+        size, mtime = file_stat(path, listed[path.parent])
+        old = known.get(shown)
+        if old and (old[0], old[1]) == (size, mtime):
+            counts["unchanged"] += 1
+            continue
+        digest = content_hash(path, MAX_BYTES)
+        if old and old[2] == digest:
+            counts["unchanged"] += 1
+            yield CorpusFile(shown, size, mtime, digest, None)
+            continue
+        doc, _ = tagger.build(read_file(path, shown, MAX_BYTES), digest)
+        yield CorpusFile(shown, size, mtime, digest, document_fields(doc, vocab))
 
 
 class Stemmer:
@@ -190,32 +232,20 @@ class Reference:
         """Bring the database up to date with the corpus: re-read files whose size or mtime changed."""
         known = {path: (doc, size, mtime, digest) for doc, path, size, mtime, digest in
                  self.db.execute("SELECT id, path, size, mtime, hash FROM docs")}  # fmt: skip
-        seen, counts = set(), {"added": 0, "changed": 0, "deleted": 0, "unchanged": 0}
-        listed: dict[Path, frozenset[str]] = {}  # each folder's file names, to find sidecars as the indexer does
+        seen: set[str] = set()
+        counts = {"added": 0, "changed": 0, "deleted": 0, "unchanged": 0}
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("BEGIN")
         try:
-            for path in sorted(corpus.rglob("*.md")):
-                shown = path.relative_to(corpus).as_posix()
-                if "/" not in shown:
+            stored = {shown: (size, mtime, digest) for shown, (_, size, mtime, digest) in known.items()}
+            for item in changed_files(corpus, stored, self.tagger, self.vocab, counts, seen):
+                if item.fields is None:
                     continue
-                seen.add(shown)
-                if path.parent not in listed:
-                    listed[path.parent] = frozenset(os.listdir(path.parent))
-                size, mtime = file_stat(path, listed[path.parent])
-                old = known.get(shown)
-                if old and (old[1], old[2]) == (size, mtime):
-                    counts["unchanged"] += 1
-                    continue
-                digest = content_hash(path, MAX_BYTES)
-                if old and old[3] == digest:
-                    counts["unchanged"] += 1
-                    continue
-                doc, _ = self.tagger.build(read_file(path, shown, MAX_BYTES), digest)
+                old = known.get(item.shown)
                 if old:
                     self._delete(old[0])
                 counts["changed" if old else "added"] += 1
-                self._insert(document_fields(doc, self.vocab), shown, size, mtime, digest)
+                self._insert(item.fields, item.shown, item.size, item.mtime, item.digest)
             for shown, (rowid, *_rest) in known.items():
                 if shown not in seen:
                     self._delete(rowid)

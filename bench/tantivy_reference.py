@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from pathlib import Path
+from typing import Any
 
 import tantivy
 from tantivy import FieldType, Occur, Order, Query
 
-from library.engine.fields import document_fields
-from library.readers import content_hash, file_stat, read_file
 from library.search import SearchRequest
 from library.tagging import Tagger
 from library.vocab import Vocabularies
 
-from .reference import FACETS, MAX_BYTES, chosen_words, facet_rows, frame_filtered, known_values, unsupported
+from .reference import FACETS, changed_files, chosen_words, facet_rows, frame_filtered, known_values, unsupported
 
 TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "body": 1.0, "tags": 3.0}  # the product's field boosts
 ANALYZER = "bench_english"
@@ -84,7 +82,8 @@ class TantivyReference:
         self.known = known_values(vocab)
         self.tagger = Tagger(vocab)
         state = path / STATE
-        self.state: dict[str, list[object]] = json.loads(state.read_text()) if state.exists() else {}
+        # Each shown path's [size, mtime, hash], as JSON keeps them.
+        self.state: dict[str, list[Any]] = json.loads(state.read_text()) if state.exists() else {}
         self.searcher = self.index_.searcher()
 
     def close(self) -> None:
@@ -92,32 +91,19 @@ class TantivyReference:
 
     def index(self, corpus: Path) -> dict[str, int]:
         """Bring the index up to date with the corpus: re-read files whose size or mtime changed."""
-        seen, counts = set(), {"added": 0, "changed": 0, "deleted": 0, "unchanged": 0}
-        listed: dict[Path, frozenset[str]] = {}
+        seen: set[str] = set()
+        counts = {"added": 0, "changed": 0, "deleted": 0, "unchanged": 0}
         writer = self.index_.writer(heap_size=HEAP_BYTES)
-        for path in sorted(corpus.rglob("*.md")):
-            shown = path.relative_to(corpus).as_posix()
-            if "/" not in shown:
-                continue
-            seen.add(shown)
-            if path.parent not in listed:
-                listed[path.parent] = frozenset(os.listdir(path.parent))
-            size, mtime = file_stat(path, listed[path.parent])
-            old = self.state.get(shown)
-            if old and (old[0], old[1]) == (size, mtime):
-                counts["unchanged"] += 1
-                continue
-            digest = content_hash(path, MAX_BYTES)
-            if old and old[2] == digest:
-                counts["unchanged"] += 1
-                self.state[shown] = [size, mtime, digest]
-                continue
-            doc, _ = self.tagger.build(read_file(path, shown, MAX_BYTES), digest)
-            if old:
-                writer.delete_documents_by_term("path", shown)
-            counts["changed" if old else "added"] += 1
-            writer.add_document(self._document(document_fields(doc, self.vocab), shown))
-            self.state[shown] = [size, mtime, digest]
+        known = {
+            shown: (int(str(size)), int(str(mtime)), str(digest)) for shown, (size, mtime, digest) in self.state.items()
+        }
+        for item in changed_files(corpus, known, self.tagger, self.vocab, counts, seen):
+            if item.fields is not None:
+                if item.shown in self.state:
+                    writer.delete_documents_by_term("path", item.shown)
+                counts["changed" if item.shown in self.state else "added"] += 1
+                writer.add_document(self._document(item.fields, item.shown))
+            self.state[item.shown] = [item.size, item.mtime, item.digest]
         for shown in [s for s in self.state if s not in seen]:
             writer.delete_documents_by_term("path", shown)
             del self.state[shown]
