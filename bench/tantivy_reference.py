@@ -223,7 +223,7 @@ def _value(key: object) -> str:
 
 def _total(found: tantivy.SearchResult) -> int:
     """How many documents a search matched (counted when it ran; the bindings' stub leaves `count` out)."""
-    count: int = found.count  # type: ignore[attr-defined]
+    count: int = found.count  # type: ignore[attr-defined]  # tantivy 0.27 has SearchResult.count; its stub does not
     return count
 
 

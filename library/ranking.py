@@ -146,7 +146,8 @@ class ConceptMatches:
 
         Nearness needs word positions, which cost a read per document, so, as Lucene's rescorer does, only
         the documents at the top by the other evidence are rescored. Nearness only adds, so a rescored
-        document stays above every document outside the window.
+        document stays above every document outside the window. The scores of documents that cannot reach the
+        first `count` are left without nearness: only the order of the first `count` is used.
         """
         blended: np.ndarray = score * factor
         window = max(RESCORE_WINDOW, count)
@@ -154,10 +155,18 @@ class ConceptMatches:
         if window < len(candidates):
             edge = np.partition(blended, len(blended) - window)[len(blended) - window]
             top = np.flatnonzero(blended >= edge)
+        boths = [_both_scores(pair, candidates[top]) for pair in pairs]
+        # Positions are read only for documents that could reach the first `count` with every pair near: the
+        # count-th best score without nearness is a floor (nearness only adds), and a pair adds at most its
+        # `both`. The others keep their plain score, which is below the floor either way.
+        reachable = np.ones(len(top), dtype=bool)
+        if count < len(top) and proximity >= 0:
+            plain = blended[top]
+            floor = np.partition(plain, len(plain) - count)[len(plain) - count]
+            reachable = (score[top] + proximity * np.sum(boths, axis=0)) * factor[top] >= floor - 1e-5
         bonus = np.zeros(len(top), dtype=np.float64)
-        for pair in pairs:
-            both = _both_scores(pair, candidates[top])
-            holds = both > 0
+        for pair, both in zip(pairs, boths, strict=True):
+            holds = (both > 0) & reachable
             if holds.any():
                 found = near(candidates[top][holds], pair.words)
                 bonus[holds] += np.where(found, both[holds], 0.0)
