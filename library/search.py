@@ -68,6 +68,9 @@ class Library:
         self.today = today  # what "last year" in a search counts from
         self.ranking = Ranking()
         self._published = Published(self.store, vocab)
+        # (facet, value) -> (label, its lowercase sort key): a search lists hundreds of facet values, from the
+        # vocabularies and the index, so a bounded set.
+        self._labels: dict[tuple[str, str], tuple[str, str]] = {}
 
     @contextmanager
     def published(self) -> Iterator[Generation]:
@@ -300,10 +303,21 @@ class Library:
         return SearchRequest(**{**asdict(request), **changes})
 
     def _facet_values(self, name: str, counts: dict[str, int], selected: tuple[str, ...]) -> list[FacetValue]:
-        values = [FacetValue(v, self.label(name, v), counts.get(v, 0), v in selected) for v in {*counts, *selected}]
         if name == "year":
-            return sorted(values, key=lambda f: f.value, reverse=True)
-        return sorted(values, key=lambda f: (-f.count, f.label.lower()))
+            order = sorted({*counts, *selected}, reverse=True)
+        else:
+            order = sorted({*counts, *selected}, key=lambda v: (-counts.get(v, 0), self._label(name, v)[1]))
+        return [FacetValue(v, self._label(name, v)[0], counts.get(v, 0), v in selected) for v in order]
+
+    def _label(self, facet: str, value: str) -> tuple[str, str]:
+        key = (facet, value)
+        found = self._labels.get(key)
+        if found is None:
+            label = self.label(facet, value)
+            found = (label, label.lower())
+            if len(self._labels) < 100_000:
+                self._labels[key] = found
+        return found
 
     def label(self, facet: str, value: str) -> str:
         """A facet value's human label."""

@@ -8,12 +8,14 @@ re-running the whole analyzer over every hit's text.
 from __future__ import annotations
 
 import re
+import threading
 from html import escape
 
 from .engine import engine
 
 SNIPPET_CHARS = 240
 LEAD_CHARS = 60  # context kept before the first match
+FORMS_HELD = 500_000  # words as written whose analysed terms are kept for every search
 _TOKEN = re.compile(engine().token_pattern)
 _WORD = re.compile(r"\w")
 
@@ -21,12 +23,16 @@ _WORD = re.compile(r"\w")
 class Highlighter:
     """Makes safe snippets for one query's analysed terms."""
 
-    _forms: dict[str, frozenset[str]] = {}  # word as written (lowercased) -> its analysed terms, shared
+    # Shared by every search (bounded): each word as written (lowercased) that has been analysed, its analysed
+    # terms, and for each term the words seen that analyse to it. A text's words are then matched with set
+    # operations in C, exactly: a word not yet analysed is analysed before any set is consulted.
+    _forms: dict[str, frozenset[str]] = {}
+    _known: set[str] = set()  # the keys of _forms, as a set for set difference in C
+    _written: dict[str, frozenset[str]] = {}  # analysed term -> the words (as written, lowercased) it comes from
+    _lock = threading.Lock()
 
     def __init__(self, terms: set[str]) -> None:
         self.terms = terms
-        self._hits: dict[str, frozenset[str]] = {}  # lowercased word -> the searched terms it matches
-        self._finders: dict[frozenset[str], re.Pattern[str]] = {}
 
     @classmethod
     def forms(cls, word: str) -> frozenset[str]:
@@ -34,8 +40,12 @@ class Highlighter:
         found = cls._forms.get(key)
         if found is None:
             found = frozenset(engine().terms(key))
-            if len(cls._forms) < 500_000:
-                cls._forms[key] = found
+            if len(cls._forms) < FORMS_HELD:
+                with cls._lock:
+                    for term in found:
+                        cls._written[term] = cls._written.get(term, frozenset()) | {key}
+                    cls._forms[key] = found
+                    cls._known.add(key)
         return found
 
     def snippet(self, body: str, summary: str) -> str:
@@ -52,32 +62,24 @@ class Highlighter:
         if len(lowered) != len(text):  # a few characters change length when lowercased: take the slow road
             slow = ((m.start(), m.end(), self.forms(m.group()) & self.terms) for m in _TOKEN.finditer(text))
             return [match for match in slow if match[2]]
-        # Each distinct word is analysed once per search (the hits of one search share most of their words), and
-        # the text is read in C twice: once for its distinct words, once for where the few searched ones stand.
-        hits, wanted = self._hits, []
-        for word in set(_TOKEN.findall(lowered)):
-            matched = hits.get(word)
-            if matched is None:
-                matched = hits[word] = self.forms(word) & self.terms
-            if matched:
-                wanted.append(word)
+        # The text is read in C twice: once for its distinct words, once for where the few searched ones stand.
+        # Its words are matched to the searched terms by set intersection, once each has been analysed.
+        words = set(_TOKEN.findall(lowered))
+        wanted = {word for word in words - self._known if not self.forms(word).isdisjoint(self.terms)}
+        for term in self.terms:
+            wanted |= words & self._written.get(term, frozenset())
         if not wanted:
             return []
         found = []
-        for match in self._finder(wanted).finditer(lowered):
-            start, end = match.span()
-            if not _joined(lowered, start, end):
-                found.append((start, end, hits[match.group()]))
+        for word in wanted:  # each place a wanted word stands as a whole token: few, found by str.find in C
+            matched = self.forms(word) & self.terms
+            at = lowered.find(word)
+            while at != -1:
+                if _token_end(lowered, at) == at + len(word):
+                    found.append((at, at + len(word), matched))
+                at = lowered.find(word, at + 1)
+        found.sort(key=_start)
         return found
-
-    def _finder(self, words: list[str]) -> re.Pattern[str]:
-        """A pattern for any of these words as a whole word, longest first (so a word never stops inside another)."""
-        key = frozenset(words)
-        pattern = self._finders.get(key)
-        if pattern is None:
-            alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-            pattern = self._finders[key] = re.compile(rf"\b(?:{alternatives})\b")
-        return pattern
 
     def _passage(self, text: str) -> str:
         if not self.terms or not text:
@@ -116,11 +118,22 @@ class Highlighter:
         return ("… " if start else "") + passage + (" …" if end < len(text) else "")
 
 
-def _joined(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] is part of a longer hyphenated token ("x-housing", "housing-led") rather than one."""
-    before = start >= 2 and text[start - 1] == "-" and _WORD.match(text, start - 2) is not None
-    after = end + 1 < len(text) and text[end] == "-" and _WORD.match(text, end + 1) is not None
-    return before or after
+def _start(match: tuple[int, int, frozenset[str]]) -> int:
+    return match[0]
+
+
+def _token_end(text: str, start: int) -> int:
+    """Where the token starting at `start` ends, as the tokenizer reads the text; -1 if no token starts there.
+
+    A token (TOKEN_PATTERN, words joined by single hyphens) starts where the character before is neither a
+    word character nor a hyphen that follows one: otherwise the token before runs on through `start`.
+    """
+    if start and (
+        _WORD.match(text, start - 1) or (text[start - 1] == "-" and start >= 2 and _WORD.match(text, start - 2))
+    ):
+        return -1
+    token = _TOKEN.match(text, start)
+    return token.end() if token else -1
 
 
 def plain_snippet(text: str) -> str:

@@ -3,13 +3,19 @@ every search), old generations still open, and the seam's protocols are what the
 
 from __future__ import annotations
 
+import itertools
+import pickle
+import shutil
+
 import pytest
+from whoosh.system import pack_uint
 
 from bench.corpus import CorpusGenerator
 from indexer import run_indexer
 from library.engine import Engine, GenerationReader, engine
-from library.engine.whoosh import analysis, blocks, lengths, schema
+from library.engine.whoosh import analysis, arrays, blocks, lengths, matching, schema
 from library.engine.whoosh.lengths import InternalsChangedError, column_bytes
+from library.engine.whoosh.query import PLAIN_FIELDS
 from library.search import Library, SearchRequest
 from library.vocab import load_vocabularies
 from tests.helpers import engine_reader, write_markdown
@@ -86,3 +92,84 @@ def test_a_generation_written_before_the_engine_package_still_opens(tmp_path, vo
         assert [hit.id for hit in library.search(SearchRequest(query="housing")).results] == ["a"]
     finally:
         library.close()
+
+
+def _search_pages(library):
+    pages = []
+    for query in ("housing", "community energy co-operative", "plymouth food", "hous* OR food", "energy housing"):
+        for page in (1, 2):
+            result = library.search(SearchRequest(query=query, page=page))
+            pages.append((result.total, [(hit.id, hit.snippet) for hit in result.results], result.facets))
+    return pages
+
+
+def test_every_segment_has_postings_arrays_that_hold_whoosh_postings(searched):
+    """The arrays file beside each segment (arrays.py) holds, word by word, the postings Whoosh reads back."""
+    assert arrays.ERRORS == []
+    reader = engine_reader(searched)
+    searcher = reader.searcher()
+    segments = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+    held = [matching._segment_arrays(leaf) for leaf in segments]
+    assert len(segments) > 1 and all(h is not None for h in held)
+    checked = 0
+    for leaf, kept in zip(segments, held, strict=True):
+        for fieldname in PLAIN_FIELDS:
+            field = kept.fields[fieldname]
+            for word in leaf.lexicon(fieldname):
+                assert field.word(word) is not None
+                ids, weights = field.postings(field.word(word))
+                live = [not leaf.is_deleted(d) for d in ids.tolist()]  # Whoosh's postings skip deleted documents
+                ids, weights = ids[live], weights[live]
+                postings = leaf.postings(fieldname, word)
+                expected = []
+                while postings.is_active():
+                    positions = postings.value_as("positions") if field.positions is not None else None
+                    expected.append((postings.id(), postings.weight(), positions))
+                    postings.next()
+                assert ids.tolist() == [d for d, _, _ in expected]
+                assert weights.tolist() == [w for _, w, _ in expected]
+                if field.positions is not None:
+                    assert field.positions_in(field.word(word), ids.tolist()) == {d: p for d, _, p in expected}
+                checked += 1
+            assert field.word(b"zzzz-not-a-word") is None
+    assert checked > 5000
+
+
+def test_searches_answer_the_same_without_the_arrays_or_with_a_damaged_one(searched, tmp_path):
+    """A segment without its arrays file (written before it existed), or with one that does not read back, is
+    searched through Whoosh's blocks with the same results; the damaged file is reported."""
+    expected = _search_pages(searched)
+    root = searched.store.root
+    for case in ("missing", "damaged"):
+        copy = tmp_path / case
+        shutil.copytree(root, copy)
+        files = sorted((copy / searched.store.current_name()).glob("*" + arrays.EXTENSION))
+        assert files
+        if case == "missing":
+            for path in files:
+                path.unlink()
+        else:
+            files[0].write_bytes(files[0].read_bytes()[:100])
+        arrays.ERRORS.clear()
+        library = Library(copy, searched.vocab)
+        try:
+            assert _search_pages(library) == expected
+        finally:
+            library.close()
+        assert (arrays.ERRORS != []) == (case == "damaged")
+        assert all(files[0].name in error for error in arrays.ERRORS)
+    arrays.ERRORS.clear()
+
+
+def test_positions_stay_exact_when_a_field_s_running_sum_passes_two_to_the_31():
+    """Positions are kept as a running sum of Whoosh's deltas, which wraps round in 32 bits on a large field."""
+    postings = arrays._FieldPostings(positional=True)
+    postings.start_word(b"housing")
+    expected = {}
+    for doc in range(5):
+        positions = [doc, 2**30 + doc, 2**31 - 10]
+        deltas = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
+        postings.add(doc, 3.0, pack_uint(len(deltas)) + pickle.dumps(deltas, 2))
+        expected[doc] = positions
+    field = arrays.FieldArrays(dict(postings.arrays()))
+    assert field.positions_in(0, list(range(5))) == expected

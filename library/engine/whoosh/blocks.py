@@ -17,6 +17,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25FScorer
 
+from .arrays import SegmentArrays
 from .lengths import segment_lengths
 
 # Whoosh has no types: its searchers are Any here.
@@ -27,12 +28,13 @@ _BLOCK_METHODS = ("_read_ids", "_read_weights", "_next_block")
 
 def add_term_scores(
     totals: np.ndarray, found: np.ndarray, subsearcher: Searcher, offset: int, leaf: Q.Term, boost: float,
-    lengths: dict[tuple[int, str], np.ndarray],
+    lengths: dict[tuple[int, str], np.ndarray], arrays: SegmentArrays | None = None,
 ) -> bool:  # fmt: skip
     """Add a term's BM25F scores in one segment to `totals` (and mark `found`); False if that cannot be done.
 
     Deleted documents are dropped afterwards by the caller's live flags. `lengths` caches each segment's field
-    lengths by (id of the segment's searcher, field).
+    lengths by (id of the segment's searcher, field). Where the segment's `arrays` keep the field, its postings
+    are read from them instead of from Whoosh's blocks.
     """
     reader = subsearcher.reader()
     if leaf.fieldname not in subsearcher.schema:
@@ -42,30 +44,52 @@ def add_term_scores(
         text = field.to_bytes(leaf.text)
     except ValueError:
         return False
-    if (leaf.fieldname, text) not in reader:
+    kept = arrays.fields.get(leaf.fieldname) if arrays is not None else None
+    number = kept.word(text) if kept is not None else None
+    if kept is not None and number is None:
+        return True
+    if kept is None and (leaf.fieldname, text) not in reader:
         return True
     scorer = subsearcher.weighting.scorer(subsearcher, leaf.fieldname, text)
-    matcher = reader.postings(leaf.fieldname, text)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    if type(scorer) is not BM25FScorer or type(matcher) is not W3LeafMatcher:
-        FALLBACKS.append(f"add_term_scores: scorer {type(scorer).__name__}, matcher {type(matcher).__name__}")
-        return False
-    if not all(hasattr(matcher, name) for name in _BLOCK_METHODS):
-        FALLBACKS.append("add_term_scores: W3LeafMatcher no longer reads posting blocks as this expects")
+    if type(scorer) is not BM25FScorer:
+        FALLBACKS.append(f"add_term_scores: scorer {type(scorer).__name__}")
         return False
     key = (id(subsearcher), leaf.fieldname)
     if key not in lengths:
         lengths[key] = segment_lengths(reader, leaf.fieldname)
-    field_lengths = lengths[key]
-    idf, avgfl, b, k1, factor = scorer.idf, scorer.avgfl, scorer.B, scorer.K1, leaf.boost * boost
+    score = _BM25F(scorer, lengths[key], leaf.boost * boost)
+    if kept is not None and number is not None:
+        ids, weights = kept.postings(number)
+        score.add(totals, found, ids, weights, offset)
+        return True
+    matcher = reader.postings(leaf.fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher:
+        FALLBACKS.append(f"add_term_scores: matcher {type(matcher).__name__}")
+        return False
+    if not all(hasattr(matcher, name) for name in _BLOCK_METHODS):
+        FALLBACKS.append("add_term_scores: W3LeafMatcher no longer reads posting blocks as this expects")
+        return False
     while matcher.is_active():
         matcher._read_ids()
         matcher._read_weights()
-        ids = np.asarray(matcher._ids, dtype=np.int64)
-        tf = np.asarray(matcher._weights, dtype=np.float64)
-        fl = field_lengths[ids]
-        totals[ids + offset] += idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))) * factor
-        found[ids + offset] = True
+        score.add(totals, found, matcher._ids, matcher._weights, offset)
         matcher._next_block()
     return True
+
+
+class _BM25F:
+    """`whoosh.scoring.bm25` over arrays of postings, in the same order of operations."""
+
+    def __init__(self, scorer: BM25FScorer, field_lengths: np.ndarray, factor: float) -> None:
+        self.idf, self.avgfl, self.b, self.k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+        self.lengths, self.factor = field_lengths, factor
+
+    def add(self, totals: np.ndarray, found: np.ndarray, ids: object, weights: object, offset: int) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        tf = np.asarray(weights, dtype=np.float64)
+        fl = self.lengths[ids]
+        idf, avgfl, b, k1 = self.idf, self.avgfl, self.b, self.k1
+        totals[ids + offset] += idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))) * self.factor
+        found[ids + offset] = True

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeAlias, TypeVar, cast
 
 import numpy as np
@@ -23,6 +24,7 @@ from whoosh import query as Q
 from ...facets import bitset
 from ...ranking import COMMON_MIN_DOCUMENTS, COMMON_SHARE, ConceptMatches, NearPair, Postings, to_bitset, to_flags
 from ..parsed import Concept
+from .arrays import EXTENSION, FieldArrays, SegmentArrays
 from .blocks import add_term_scores
 from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 
@@ -58,6 +60,8 @@ class MatchCache:
 
     def __init__(self, searcher: Searcher, live: int, size: int, capacity: int = 4_000_000) -> None:
         self.searcher, self.live, self.size, self.capacity = searcher, live, size, capacity
+        # Each segment's postings arrays (None for a segment without them), by the id of its leaf reader.
+        self._arrays = {id(sub.reader()): _segment_arrays(sub.reader()) for sub, _ in searcher.leaf_searchers()}
         self._entries: OrderedDict[tuple[str, str], tuple[int, object]] = OrderedDict()
         self._held = 0
         self._live_flags = to_flags(live, size)
@@ -105,8 +109,9 @@ class MatchCache:
         found = np.zeros(self.size, dtype=bool)
         for leaf, boost in _leaves(query):
             for subsearcher, offset in searcher.leaf_searchers():
+                arrays = self._arrays.get(id(subsearcher.reader()))
                 if isinstance(leaf, Q.Term) and add_term_scores(
-                    totals, found, subsearcher, offset, leaf, boost, self._lengths
+                    totals, found, subsearcher, offset, leaf, boost, self._lengths, arrays
                 ):
                     continue
                 matcher = leaf.matcher(subsearcher, context)
@@ -134,16 +139,22 @@ class MatchCache:
                 continue
             waiting = [int(d) - offset for d in docs[start:end]]  # ascending, as skipping through postings needs
             place = {doc: i for i, doc in enumerate(waiting, start=start)}
+            arrays = self._arrays.get(id(reader))
             # The body first, where two words are most often near each other; a document found near in one field
             # is not read again, and the second word is read only where the first is.
             for fieldname in reversed(PROXIMITY_FIELDS):
-                first = self._held_positions(reader, fieldname, words[0], waiting)
-                holding = [d for d in waiting if first[d] is not None]
+                positions: Callable[[Reader, str, str, list[int]], Mapping[int, list[int] | None]]
+                positions = self._held_positions
+                kept = arrays.fields.get(fieldname) if arrays is not None else None
+                if kept is not None and kept.positions is not None:
+                    positions = _ArrayPositions(kept).positions
+                first = positions(reader, fieldname, words[0], waiting)
+                holding = [d for d in waiting if first.get(d) is not None]
                 if not holding:
                     continue
-                second = self._held_positions(reader, fieldname, words[1], holding)
+                second = positions(reader, fieldname, words[1], holding)
                 for doc in holding:
-                    one, two = first[doc], second[doc]
+                    one, two = first.get(doc), second.get(doc)
                     if one is not None and two is not None and _within(one, two, PROXIMITY_SLOP):
                         found[place[doc]] = True
                 waiting = [d for d in waiting if not found[place[d]]]
@@ -167,6 +178,26 @@ class MatchCache:
                 held[doc] = read.get(doc)
             self._positions_held += len(missing)
         return held
+
+
+class _ArrayPositions:
+    """Word positions read from a segment's arrays: slices of a memory map, nothing to cache."""
+
+    def __init__(self, kept: FieldArrays) -> None:
+        self.kept = kept
+
+    def positions(self, reader: Reader, fieldname: str, word: str, docs: list[int]) -> dict[int, list[int]]:
+        number = self.kept.word(word.encode("utf-8"))
+        return {} if number is None else self.kept.positions_in(number, docs)
+
+
+def _segment_arrays(reader: Reader) -> SegmentArrays | None:
+    """A segment's postings arrays (arrays.py), or None for a segment written without them."""
+    storage, segment = reader.storage(), reader.segment()
+    folder = getattr(storage, "folder", None)
+    if folder is None or segment is None:
+        return None
+    return SegmentArrays.open(Path(folder) / segment.make_filename(EXTENSION))
 
 
 def concept_matches(cache: MatchCache, concepts: list[Concept], pairs: list[tuple[int, int]]) -> ConceptMatches:

@@ -43,7 +43,8 @@ class ProseField(TEXT):  # type: ignore[misc]  # Whoosh's fields have no types
 # manifest.json rather than read from the index, so the decision never depends on a class's module path.
 # 2: the network's record (lead, organisations, status, evidence, sources; facets status, evidence,
 #    organisation and member) and Culture Hub provenance.
-SCHEMA_VERSION = 2
+# 3: each segment's postings arrays file (arrays.py); a generation without them is still searched, more slowly.
+SCHEMA_VERSION = 3
 
 
 def build_schema() -> Schema:

@@ -34,7 +34,9 @@ from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from ...errors import LibraryError
+from .arrays import EXTENSION, ArraysWriter
 from .lengths import writing_lengths
+from .query import PLAIN_FIELDS, PROXIMITY_FIELDS
 
 # Whoosh has no types: its indexes, writers, storages, segments, schemas and readers are Any here.
 Whoosh: TypeAlias = Any
@@ -354,10 +356,25 @@ class LeanCodec(W3Codec):  # type: ignore[misc]  # Whoosh's codecs have no types
 
 
 class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs have no types
+    """Whoosh's field writer, reading lengths once per field, and writing the segment's arrays file as well."""
+
+    def __init__(self, codec: Whoosh, storage: Whoosh, segment: Whoosh) -> None:
+        super().__init__(codec, storage, segment)
+        self._arrays = ArraysWriter(PLAIN_FIELDS, PROXIMITY_FIELDS)
+
+    def close(self) -> None:
+        super().close()
+        out = self._segment.create_file(self._storage, EXTENSION)
+        try:
+            self._arrays.write(out)
+        finally:
+            out.close()
+
     def add_postings(self, schema: Whoosh, lengths: Whoosh, items: Iterable[Posting]) -> None:
         """FieldWriter.add_postings with one length lookup per field instead of one per posting."""
         lastfn = lasttext = None
         add: Whoosh = None
+        kept = None  # the arrays file's postings of this field, if it keeps the field
         field_lengths = writing_lengths(None, "")  # replaced at the first posting's field
         for fieldname, btext, docnum, weight, value in items:
             if fieldname != lastfn:
@@ -370,6 +387,7 @@ class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs 
                 self.start_field(fieldname, schema[fieldname])
                 lastfn, lasttext = fieldname, None
                 field_lengths = writing_lengths(lengths, fieldname)
+                kept = self._arrays.field(fieldname)
             if docnum == -1:  # Whoosh's marker for a spelling word, which this schema does not write
                 continue
             if btext != lasttext:
@@ -378,9 +396,14 @@ class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs 
                         raise OutOfOrderError(f"Term {fieldname}:{lasttext!r} .. {fieldname}:{btext!r}")
                     self.finish_term()
                 self.start_term(btext)
+                if kept is not None:
+                    kept.start_word(btext)
                 lasttext = btext
                 add = self._postwriter.add_posting
-            add(docnum, weight, b"" if value is None else value, field_lengths[docnum])
+            value = b"" if value is None else value
+            add(docnum, weight, value, field_lengths[docnum])
+            if kept is not None:
+                kept.add(docnum, weight, value)
         if lasttext is not None:
             self.finish_term()
         if lastfn is not None:

@@ -1,0 +1,212 @@
+"""Each segment's postings for plain-words search as flat arrays: written with the segment, memory-mapped to read.
+
+A fresh search spent half its time in Whoosh's posting blocks: every block read unpickles a tuple of
+ids, weights and pickled positions, one Python object per posting. The writer (`writing`) sees every
+posting of a segment in (field, word, document) order as it writes Whoosh's files, so it also writes
+them here, for the fields a plain-words search scores: each word's document numbers and weights, and
+for the fields nearness reads, each posting's word positions. The file sits beside the segment's own
+(`<segment id>.arrays`), so Whoosh's clean-up removes it with its segment, and a new generation's hard
+links carry it over. Reading it is a memory map: the server's processes share its pages, and a word's
+postings are two slices.
+
+A segment without the file (one written before it existed) or with one that does not read back is
+searched through Whoosh's blocks, with the same answers (tests/test_engine.py compares them).
+
+Layout: the magic bytes, the header's length (8 bytes, little-endian), a JSON header naming each field's
+arrays with their dtype, offset and length, then the arrays, each starting on an 8-byte boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import pickle
+import struct
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+EXTENSION = ".arrays"
+MAGIC = b"COOPARR1"
+_INT_SIZE = 4  # Whoosh's Positions value: a 4-byte count, then the pickled position deltas
+ERRORS: list[str] = []  # each arrays file that could not be read, and why (its segment is read through Whoosh)
+
+
+class _FieldPostings:
+    """One field's postings as they are written: words in order, each with its documents in order."""
+
+    def __init__(self, positional: bool) -> None:
+        self.positional = positional
+        self.words = bytearray()
+        self.word_ends = array("q")
+        self.word_starts = array("q")  # each word's first posting
+        self.docs = array("i")
+        self.weights = array("f")
+        self.position_starts = array("q")  # each posting's first position
+        self.deltas = array("i")
+
+    def start_word(self, word: bytes) -> None:
+        self.words += word
+        self.word_ends.append(len(self.words))
+        self.word_starts.append(len(self.docs))
+
+    def add(self, docnum: int, weight: float, value: bytes) -> None:
+        self.docs.append(docnum)
+        self.weights.append(weight)
+        if self.positional:
+            self.position_starts.append(len(self.deltas))
+            if len(value) > _INT_SIZE:
+                self.deltas.extend(pickle.loads(value[_INT_SIZE:]))  # noqa: S301  # the segment's own bytes, just written
+
+    def arrays(self) -> Iterator[tuple[str, np.ndarray]]:
+        self.word_starts.append(len(self.docs))
+        yield "words", np.frombuffer(bytes(self.words), dtype=np.uint8)
+        yield "word_ends", np.frombuffer(self.word_ends, dtype=np.int64)
+        yield "word_starts", np.frombuffer(self.word_starts, dtype=np.int64)
+        yield "docs", np.frombuffer(self.docs, dtype=np.int32)
+        yield "weights", np.frombuffer(self.weights, dtype=np.float32)
+        if self.positional:
+            self.position_starts.append(len(self.deltas))
+            starts = np.frombuffer(self.position_starts, dtype=np.int64)
+            deltas = np.frombuffer(self.deltas, dtype=np.int32)
+            # Positions are stored as deltas from the posting's previous position: a running sum per posting. The
+            # sum over the whole field may pass 2**31 and wrap round, but a difference of two wrapped sums is exact
+            # whenever the true difference (a position in one document) fits in 32 bits.
+            running = np.cumsum(deltas, dtype=np.int32)
+            before = np.concatenate((np.zeros(1, dtype=np.int32), running))[starts[:-1]]
+            positions = running - np.repeat(before, np.diff(starts))
+            yield "position_starts", starts
+            yield "positions", positions
+
+
+class ArraysWriter:
+    """Collects a segment's postings for `fields` (positions for `positional`) and writes them in one file."""
+
+    def __init__(self, fields: tuple[str, ...], positional: tuple[str, ...]) -> None:
+        self._wanted, self._positional = fields, positional
+        self._fields: dict[str, _FieldPostings] = {}
+
+    def field(self, fieldname: str) -> _FieldPostings | None:
+        """The postings of a field the file keeps, to add to; None for any other field."""
+        if fieldname not in self._wanted:
+            return None
+        return self._fields.setdefault(fieldname, _FieldPostings(fieldname in self._positional))
+
+    def write(self, out: BinaryIO) -> None:
+        header: dict[str, Any] = {"fields": {}}
+        chunks: list[np.ndarray] = []
+        offset = 0
+        for fieldname, postings in self._fields.items():
+            described = header["fields"][fieldname] = {}
+            for name, values in postings.arrays():
+                described[name] = [values.dtype.str, offset, len(values)]
+                chunks.append(values)
+                offset += _padded(values.nbytes)
+        encoded = json.dumps(header).encode("utf-8")
+        start = _padded(len(MAGIC) + 8 + len(encoded))
+        out.write(MAGIC + struct.pack("<Q", len(encoded)) + encoded)
+        out.write(b"\0" * (start - len(MAGIC) - 8 - len(encoded)))
+        for values in chunks:
+            out.write(values.tobytes())
+            out.write(b"\0" * (_padded(values.nbytes) - values.nbytes))
+
+
+def _padded(size: int) -> int:
+    return (size + 7) // 8 * 8
+
+
+class FieldArrays:
+    """One field's postings in a segment, read from the memory-mapped file."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.words = arrays["words"]
+        self.word_ends = arrays["word_ends"]
+        self.word_starts = arrays["word_starts"]
+        self.docs = arrays["docs"]
+        self.weights = arrays["weights"]
+        self.position_starts = arrays.get("position_starts")
+        self.positions = arrays.get("positions")
+        self._count = len(self.word_ends)
+        if len(self.word_starts) != self._count + 1 or len(self.weights) != len(self.docs):
+            raise ValueError("its word and posting arrays disagree in length")
+        if self.position_starts is not None and len(self.position_starts) != len(self.docs) + 1:
+            raise ValueError("its position starts do not match its postings")
+
+    def word(self, text: bytes) -> int | None:
+        """The word's number in this field, or None when no document of the segment holds it."""
+        at = bisect_left(range(self._count), text, key=self._word_at)
+        if at < self._count and self._word_at(at) == text:
+            return at
+        return None
+
+    def _word_at(self, number: int) -> bytes:
+        start = int(self.word_ends[number - 1]) if number else 0
+        return self.words[start : int(self.word_ends[number])].tobytes()
+
+    def postings(self, number: int) -> tuple[np.ndarray, np.ndarray]:
+        """A word's documents (ascending segment numbers) and their weights."""
+        start, end = int(self.word_starts[number]), int(self.word_starts[number + 1])
+        return self.docs[start:end], self.weights[start:end]
+
+    def positions_in(self, number: int, docs: list[int]) -> dict[int, list[int]]:
+        """A word's positions in those of `docs` (segment numbers) that hold it."""
+        if self.positions is None or self.position_starts is None:
+            return {}
+        start, end = int(self.word_starts[number]), int(self.word_starts[number + 1])
+        holding = self.docs[start:end]
+        wanted = np.asarray(docs, dtype=np.int32)
+        at = np.searchsorted(holding, wanted)
+        inside = at < len(holding)
+        found = np.zeros(len(wanted), dtype=bool)
+        found[inside] = holding[at[inside]] == wanted[inside]
+        out: dict[int, list[int]] = {}
+        starts = self.position_starts
+        for doc, posting in zip(wanted[found].tolist(), (at[found] + start).tolist(), strict=True):
+            out[doc] = self.positions[int(starts[posting]) : int(starts[posting + 1])].tolist()
+        return out
+
+
+class SegmentArrays:
+    """A segment's arrays file, memory-mapped: the postings of each field it keeps."""
+
+    def __init__(self, fields: dict[str, FieldArrays]) -> None:
+        self.fields = fields
+
+    @classmethod
+    def open(cls, path: Path) -> SegmentArrays | None:
+        """The segment's arrays, or None when it has no file or the file does not read back (noted in ERRORS)."""
+        try:
+            with open(path, "rb") as f:
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
+            ERRORS.append(f"{path}: {exc}")
+            return None
+        try:
+            return cls(_read(mapped))
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            ERRORS.append(f"{path}: {exc}")
+            return None
+
+
+def _read(mapped: mmap.mmap) -> dict[str, FieldArrays]:
+    if mapped[: len(MAGIC)] != MAGIC:
+        raise ValueError("it does not start as an arrays file")
+    (length,) = struct.unpack("<Q", mapped[len(MAGIC) : len(MAGIC) + 8])
+    header = json.loads(mapped[len(MAGIC) + 8 : len(MAGIC) + 8 + length])
+    base = _padded(len(MAGIC) + 8 + length)
+    fields: dict[str, FieldArrays] = {}
+    for fieldname, described in header["fields"].items():
+        arrays = {}
+        for name, (dtype, offset, count) in described.items():
+            kind = np.dtype(dtype)
+            if base + offset + count * kind.itemsize > len(mapped):
+                raise ValueError(f"its {fieldname} {name} runs past the end of the file")
+            arrays[name] = np.frombuffer(mapped, dtype=kind, count=count, offset=base + offset)
+        fields[fieldname] = FieldArrays(arrays)
+    return fields
