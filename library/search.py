@@ -30,6 +30,7 @@ from .wording import YearPhrase
 __all__ = ["MAX_PER_PAGE", "SORTS", "FacetValue", "Hit", "Library", "SearchRequest", "SearchResult"]
 
 SYNTAX_SECONDS = 1.0  # the longest a search in query syntax may run before it stops with what it has
+LABELS_HELD = 10_000  # facet value labels kept per facet
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,9 @@ class Library:
         self.today = today  # what "last year" in a search counts from
         self.ranking = Ranking()
         self._published = Published(self.store, vocab)
-        # (facet, value) -> (label, its lowercase sort key): a search lists hundreds of facet values, from the
-        # vocabularies and the index, so a bounded set.
-        self._labels: dict[tuple[str, str], tuple[str, str]] = {}
+        # facet -> value -> (label, its lowercase sort key): a search lists hundreds of facet values, which come from
+        # the vocabularies and the index, so a bounded set (and LABELS_HELD bounds it).
+        self._labels: dict[str, dict[str, tuple[str, str]]] = {}
 
     @contextmanager
     def published(self) -> Iterator[Generation]:
@@ -303,21 +304,21 @@ class Library:
         return SearchRequest(**{**asdict(request), **changes})
 
     def _facet_values(self, name: str, counts: dict[str, int], selected: tuple[str, ...]) -> list[FacetValue]:
+        """A facet's values: most documents first, then by label (years newest first), the chosen ones included."""
+        labels = self._labels.setdefault(name, {})
+        present = {*counts, *selected}
+        for value in [v for v in present if v not in labels]:
+            label = self.label(name, value)
+            if len(labels) < LABELS_HELD:
+                labels[value] = (label, label.lower())
         if name == "year":
-            order = sorted({*counts, *selected}, reverse=True)
-        else:
-            order = sorted({*counts, *selected}, key=lambda v: (-counts.get(v, 0), self._label(name, v)[1]))
-        return [FacetValue(v, self._label(name, v)[0], counts.get(v, 0), v in selected) for v in order]
-
-    def _label(self, facet: str, value: str) -> tuple[str, str]:
-        key = (facet, value)
-        found = self._labels.get(key)
-        if found is None:
-            label = self.label(facet, value)
-            found = (label, label.lower())
-            if len(self._labels) < 100_000:
-                self._labels[key] = found
-        return found
+            return [FacetValue(v, v, counts.get(v, 0), v in selected) for v in sorted(present, reverse=True)]
+        keyed = sorted(
+            (-counts.get(v, 0), labels[v][1] if v in labels else self.label(name, v).lower(), v) for v in present
+        )
+        return [
+            FacetValue(v, labels[v][0] if v in labels else self.label(name, v), -c, v in selected) for c, _, v in keyed
+        ]
 
     def label(self, facet: str, value: str) -> str:
         """A facet value's human label."""

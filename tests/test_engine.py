@@ -161,15 +161,31 @@ def test_searches_answer_the_same_without_the_arrays_or_with_a_damaged_one(searc
     arrays.ERRORS.clear()
 
 
-def test_positions_stay_exact_when_a_field_s_running_sum_passes_two_to_the_31():
-    """Positions are kept as a running sum of Whoosh's deltas, which wraps round in 32 bits on a large field."""
-    postings = arrays._FieldPostings(positional=True)
-    postings.start_word(b"housing")
-    expected = {}
-    for doc in range(5):
-        positions = [doc, 2**30 + doc, 2**31 - 10]
-        deltas = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
-        postings.add(doc, 3.0, pack_uint(len(deltas)) + pickle.dumps(deltas, 2))
-        expected[doc] = positions
-    field = arrays.FieldArrays(dict(postings.arrays()))
-    assert field.positions_in(0, list(range(5))) == expected
+def test_an_arrays_file_written_a_chunk_at_a_time_reads_back_whole(tmp_path, monkeypatch):
+    """Positions are computed a few postings at a time when the file is written; large ones stay exact."""
+    monkeypatch.setattr(arrays, "CHUNK_POSTINGS", 2)
+    writer = arrays.ArraysWriter(("body", "tags"), ("body",))
+    expected: dict[bytes, dict[int, list[int]]] = {}
+    for word in (b"energy", b"housing"):
+        postings = writer.field("body")
+        postings.start_word(word)
+        writer.field("tags").start_word(word)
+        for doc in range(5):
+            positions = [doc, 2**30 + doc, 2**31 - 10] if word == b"housing" else list(range(doc + 1))
+            deltas = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
+            postings.add(doc, 3.0, pack_uint(len(deltas)) + pickle.dumps(deltas, 2))
+            writer.field("tags").add(doc, 1.0, b"")
+            expected.setdefault(word, {})[doc] = positions
+    assert writer.field("title") is None
+    path = tmp_path / ("segment" + arrays.EXTENSION)
+    with path.open("wb") as out:
+        writer.write(out)
+    held = arrays.SegmentArrays.open(path)
+    assert held is not None and set(held.fields) == {"body", "tags"} and held.fields["tags"].positions is None
+    body = held.fields["body"]
+    for word, positions in expected.items():
+        number = body.word(word)
+        assert number is not None and body.positions_in(number, list(range(5))) == positions
+        assert body.postings(number)[0].tolist() == list(range(5))
+        assert body.postings(number)[1].tolist() == [3.0] * 5
+    assert body.word(b"food") is None

@@ -33,6 +33,9 @@ import numpy as np
 EXTENSION = ".arrays"
 MAGIC = b"COOPARR1"
 _INT_SIZE = 4  # Whoosh's Positions value: a 4-byte count, then the pickled position deltas
+CHUNK_POSTINGS = 1 << 18  # postings whose positions are computed at once when the file is written
+WORDS_HELD = 50_000  # words a field remembers having looked up (its number, or that no document holds it)
+_UNSEEN = -1
 ERRORS: list[str] = []  # each arrays file that could not be read, and why (its segment is read through Whoosh)
 
 
@@ -62,25 +65,33 @@ class _FieldPostings:
             if len(value) > _INT_SIZE:
                 self.deltas.extend(pickle.loads(value[_INT_SIZE:]))  # noqa: S301  # the segment's own bytes, just written
 
-    def arrays(self) -> Iterator[tuple[str, np.ndarray]]:
+    def parts(self) -> Iterator[tuple[str, np.dtype[Any], int, Iterator[np.ndarray]]]:
+        """Each array of the field: its name, dtype, length and its values in chunks (to bound the memory used)."""
         self.word_starts.append(len(self.docs))
-        yield "words", np.frombuffer(bytes(self.words), dtype=np.uint8)
-        yield "word_ends", np.frombuffer(self.word_ends, dtype=np.int64)
-        yield "word_starts", np.frombuffer(self.word_starts, dtype=np.int64)
-        yield "docs", np.frombuffer(self.docs, dtype=np.int32)
-        yield "weights", np.frombuffer(self.weights, dtype=np.float32)
+        plain: dict[str, np.ndarray] = {
+            "words": np.frombuffer(self.words, dtype=np.uint8),
+            "word_ends": np.frombuffer(self.word_ends, dtype=np.int64),
+            "word_starts": np.frombuffer(self.word_starts, dtype=np.int64),
+            "docs": np.frombuffer(self.docs, dtype=np.int32),
+            "weights": np.frombuffer(self.weights, dtype=np.float32),
+        }
         if self.positional:
             self.position_starts.append(len(self.deltas))
-            starts = np.frombuffer(self.position_starts, dtype=np.int64)
-            deltas = np.frombuffer(self.deltas, dtype=np.int32)
-            # Positions are stored as deltas from the posting's previous position: a running sum per posting. The
-            # sum over the whole field may pass 2**31 and wrap round, but a difference of two wrapped sums is exact
-            # whenever the true difference (a position in one document) fits in 32 bits.
-            running = np.cumsum(deltas, dtype=np.int32)
-            before = np.concatenate((np.zeros(1, dtype=np.int32), running))[starts[:-1]]
-            positions = running - np.repeat(before, np.diff(starts))
-            yield "position_starts", starts
-            yield "positions", positions
+            plain["position_starts"] = np.frombuffer(self.position_starts, dtype=np.int64)
+        for name, values in plain.items():
+            yield name, values.dtype, len(values), iter([values])
+        if self.positional:
+            yield "positions", np.dtype(np.int32), len(self.deltas), self._positions(plain["position_starts"])
+
+    def _positions(self, starts: np.ndarray) -> Iterator[np.ndarray]:
+        """Each posting's positions, from Whoosh's deltas (from the posting's previous position): a running sum
+        that starts again at each posting, computed a chunk of postings at a time."""
+        deltas, chunk = np.frombuffer(self.deltas, dtype=np.int32), CHUNK_POSTINGS
+        for first in range(0, len(starts) - 1, chunk):
+            bounds = starts[first : first + chunk + 1]
+            running = np.cumsum(deltas[bounds[0] : bounds[-1]], dtype=np.int64)
+            before = np.concatenate((np.zeros(1, dtype=np.int64), running))[bounds[:-1] - bounds[0]]
+            yield (running - np.repeat(before, np.diff(bounds))).astype(np.int32)
 
 
 class ArraysWriter:
@@ -98,21 +109,26 @@ class ArraysWriter:
 
     def write(self, out: BinaryIO) -> None:
         header: dict[str, Any] = {"fields": {}}
-        chunks: list[np.ndarray] = []
+        parts: list[tuple[int, Iterator[np.ndarray]]] = []
         offset = 0
         for fieldname, postings in self._fields.items():
             described = header["fields"][fieldname] = {}
-            for name, values in postings.arrays():
-                described[name] = [values.dtype.str, offset, len(values)]
-                chunks.append(values)
-                offset += _padded(values.nbytes)
+            for name, dtype, count, chunks in postings.parts():
+                described[name] = [dtype.str, offset, count]
+                parts.append((count * dtype.itemsize, chunks))
+                offset += _padded(count * dtype.itemsize)
         encoded = json.dumps(header).encode("utf-8")
         start = _padded(len(MAGIC) + 8 + len(encoded))
         out.write(MAGIC + struct.pack("<Q", len(encoded)) + encoded)
         out.write(b"\0" * (start - len(MAGIC) - 8 - len(encoded)))
-        for values in chunks:
-            out.write(values.tobytes())
-            out.write(b"\0" * (_padded(values.nbytes) - values.nbytes))
+        for size, chunks in parts:
+            written = 0
+            for values in chunks:
+                out.write(values.tobytes())
+                written += values.nbytes
+            if written != size:
+                raise ValueError(f"an array of {size} bytes came out as {written}")
+            out.write(b"\0" * (_padded(size) - size))
 
 
 def _padded(size: int) -> int:
@@ -131,6 +147,7 @@ class FieldArrays:
         self.position_starts = arrays.get("position_starts")
         self.positions = arrays.get("positions")
         self._count = len(self.word_ends)
+        self._looked_up: dict[bytes, int | None] = {}  # words already found (or not), at most WORDS_HELD
         if len(self.word_starts) != self._count + 1 or len(self.weights) != len(self.docs):
             raise ValueError("its word and posting arrays disagree in length")
         if self.position_starts is not None and len(self.position_starts) != len(self.docs) + 1:
@@ -138,10 +155,14 @@ class FieldArrays:
 
     def word(self, text: bytes) -> int | None:
         """The word's number in this field, or None when no document of the segment holds it."""
+        found = self._looked_up.get(text, _UNSEEN)
+        if found != _UNSEEN:
+            return found
         at = bisect_left(range(self._count), text, key=self._word_at)
-        if at < self._count and self._word_at(at) == text:
-            return at
-        return None
+        number = at if at < self._count and self._word_at(at) == text else None
+        if len(self._looked_up) < WORDS_HELD:
+            self._looked_up[text] = number
+        return number
 
     def _word_at(self, number: int) -> bytes:
         start = int(self.word_ends[number - 1]) if number else 0

@@ -9,6 +9,7 @@ walks the matcher instead (same answers, slower), and tests/test_engine.py fails
 
 from __future__ import annotations
 
+from math import log
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -57,7 +58,7 @@ def add_term_scores(
     key = (id(subsearcher), leaf.fieldname)
     if key not in lengths:
         lengths[key] = segment_lengths(reader, leaf.fieldname)
-    score = _BM25F(scorer, lengths[key], leaf.boost * boost)
+    score = _BM25F(scorer.idf, scorer.avgfl, scorer.B, scorer.K1, lengths[key], leaf.boost * boost)
     if kept is not None and number is not None:
         ids, weights = kept.postings(number)
         score.add(totals, found, ids, weights, offset)
@@ -82,8 +83,8 @@ def add_term_scores(
 class _BM25F:
     """`whoosh.scoring.bm25` over arrays of postings, in the same order of operations."""
 
-    def __init__(self, scorer: BM25FScorer, field_lengths: np.ndarray, factor: float) -> None:
-        self.idf, self.avgfl, self.b, self.k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    def __init__(self, idf: float, avgfl: float, b: float, k1: float, field_lengths: np.ndarray, factor: float) -> None:
+        self.idf, self.avgfl, self.b, self.k1 = idf, avgfl, b, k1
         self.lengths, self.factor = field_lengths, factor
 
     def add(self, totals: np.ndarray, found: np.ndarray, ids: object, weights: object, offset: int) -> None:
@@ -93,3 +94,50 @@ class _BM25F:
         idf, avgfl, b, k1 = self.idf, self.avgfl, self.b, self.k1
         totals[ids + offset] += idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))) * self.factor
         found[ids + offset] = True
+
+
+def add_array_scores(
+    totals: np.ndarray, found: np.ndarray, searcher: Searcher, segments: list[tuple[Searcher, int, SegmentArrays | None]],
+    leaf: Q.Term, boost: float, lengths: dict[tuple[int, str], np.ndarray],
+    fields: dict[str, tuple[float, float, float] | None],
+) -> bool:  # fmt: skip
+    """Add a term's BM25F scores in every segment from the segments' arrays; False if a segment has none.
+
+    The statistics Whoosh's scorer reads from its term index come from the arrays too: the word's document
+    frequency is its postings counted in every segment (deleted documents included, as Whoosh counts them),
+    and its idf is `whoosh.scoring.WeightingModel.idf`'s arithmetic. `fields` caches each field's (B, K1,
+    average length), read once from a Whoosh scorer, or None when the field is not scored by BM25F.
+    """
+    fieldname = leaf.fieldname
+    kept = [arrays.fields.get(fieldname) if arrays is not None else None for _, _, arrays in segments]
+    if fieldname not in searcher.schema or any(k is None for k in kept):
+        return False
+    try:
+        text = searcher.schema[fieldname].to_bytes(leaf.text)
+    except ValueError:
+        return False
+    held = []
+    for (subsearcher, offset, _), field in zip(segments, kept, strict=True):
+        number = field.word(text) if field is not None else None
+        if field is not None and number is not None:
+            held.append((subsearcher, offset, field.postings(number)))
+    if not held:
+        return True
+    if fieldname not in fields:
+        scorer = searcher.weighting.scorer(searcher, fieldname, text)
+        bm25f = type(scorer) is BM25FScorer
+        if not bm25f:
+            FALLBACKS.append(f"add_array_scores: scorer {type(scorer).__name__}")
+        fields[fieldname] = (scorer.B, scorer.K1, scorer.avgfl) if bm25f else None
+    parameters = fields[fieldname]
+    if parameters is None:
+        return False
+    b, k1, avgfl = parameters
+    frequency = sum(len(ids) for _, _, (ids, _) in held)
+    idf = log(searcher.doc_count_all() / (frequency + 1)) + 1
+    for subsearcher, offset, (ids, weights) in held:
+        key = (id(subsearcher), fieldname)
+        if key not in lengths:
+            lengths[key] = segment_lengths(subsearcher.reader(), fieldname)
+        _BM25F(idf, avgfl, b, k1, lengths[key], leaf.boost * boost).add(totals, found, ids, weights, offset)
+    return True

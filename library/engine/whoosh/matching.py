@@ -25,7 +25,7 @@ from ...facets import bitset
 from ...ranking import COMMON_MIN_DOCUMENTS, COMMON_SHARE, ConceptMatches, NearPair, Postings, to_bitset, to_flags
 from ..parsed import Concept
 from .arrays import EXTENSION, FieldArrays, SegmentArrays
-from .blocks import add_term_scores
+from .blocks import add_array_scores, add_term_scores
 from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 
 POSITIONS_HELD = 500_000  # documents' word positions kept per generation for nearness before they are dropped
@@ -66,6 +66,7 @@ class MatchCache:
         self._held = 0
         self._live_flags = to_flags(live, size)
         self._lengths: dict[tuple[int, str], np.ndarray] = {}  # (segment, field) -> every document's length
+        self._bm25f: dict[str, tuple[float, float, float] | None] = {}  # field -> its (B, K1, average length)
         # (segment, field, word) -> document -> its positions (None: not in it), for the documents nearness has
         # read: the top documents for a word come back search after search, and each read unpickles a block.
         self._positions: dict[tuple[int, str, str], dict[int, list[int] | None]] = {}
@@ -107,7 +108,12 @@ class MatchCache:
         context = searcher.context()
         totals = np.zeros(self.size, dtype=np.float64)
         found = np.zeros(self.size, dtype=bool)
+        segments = [(sub, offset, self._arrays.get(id(sub.reader()))) for sub, offset in searcher.leaf_searchers()]
         for leaf, boost in _leaves(query):
+            if isinstance(leaf, Q.Term) and add_array_scores(
+                totals, found, searcher, segments, leaf, boost, self._lengths, self._bm25f
+            ):
+                continue
             for subsearcher, offset in searcher.leaf_searchers():
                 arrays = self._arrays.get(id(subsearcher.reader()))
                 if isinstance(leaf, Q.Term) and add_term_scores(

@@ -8,6 +8,7 @@ generation (facet bitsets, date order, the query builder) is immutable and share
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import replace
 from datetime import date
@@ -31,6 +32,7 @@ from .bounds import bound_expansions, syntax_matches
 from .matching import MatchCache, concept_matches, only_words
 from .query import TEXT_FIELDS, QueryBuilder
 
+STORED_HELD = 1024  # stored documents kept per generation, most recently read
 # Whoosh has no types: its searchers are Any here.
 Searcher: TypeAlias = Any
 
@@ -56,6 +58,7 @@ class WhooshReader:
         self.matches = MatchCache(self._open_searcher(), live, size)
         self.speller = Speller(_IndexWords(self._open_searcher()), vocab)
         self.queries = QueryBuilder(self.index.schema, vocab)
+        self._stored = functools.lru_cache(maxsize=STORED_HELD)(self._read_stored)
 
     def parse(self, text: str, today: date | None = None) -> ParsedQuery:
         return self.queries.parse(text, today)
@@ -111,6 +114,10 @@ class WhooshReader:
         return {t.decode("utf-8") if isinstance(t, bytes) else t for f, t in terms if f in TEXT_FIELDS}
 
     def stored(self, docnum: int) -> Document:
+        """A document as stored; the last STORED_HELD read are kept (a document's page and its search hits)."""
+        return self._stored(docnum)
+
+    def _read_stored(self, docnum: int) -> Document:
         return stored_document(self.searcher().stored_fields(docnum))
 
     def docnum(self, doc_id: str) -> int | None:
