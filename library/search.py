@@ -118,9 +118,21 @@ class Library:
             return result
 
     def export(self, request: SearchRequest) -> SearchResult:
-        """Run a search and return every result on one page, without snippets, for exports."""
+        """Run a search and return every result on one page, without snippets."""
+        with self.exported(request) as (result, hits):
+            result.results = list(hits)
+            return result
+
+    @contextmanager
+    def exported(self, request: SearchRequest) -> Iterator[tuple[SearchResult, Iterator[Hit]]]:
+        """A search's every result, without snippets, read one document at a time while the caller writes it out:
+        an export of the whole library holds one document at a time, not all of them. The generation searched
+        stays open until the caller is done. The result's own `results` is empty."""
         with self.published() as generation:
-            return self._search(generation, replace(request, page=1, per_page=0), with_snippets=False)
+            result = self._search(generation, replace(request, page=1, per_page=0), with_snippets=False)
+            hits = result.results
+            result.results = []
+            yield result, iter(hits)
 
     def recently_added(self, limit: int = 5) -> list[Hit]:
         """The documents most recently added to the library, newest document first among equals."""
@@ -251,6 +263,10 @@ class Library:
         highlighter = None
         if with_snippets and not matched.parsed.is_everything:
             highlighter = snippets.Highlighter(reader.highlight_terms(matched.parsed))
+        if not with_snippets:  # an export: its hits are made as they are read
+            return _LazyHits(
+                docnums[paging.first :], lambda d: self._hit(reader.stored(d), "", matched.missing_from(d))
+            )
         hits = []
         for docnum in docnums[paging.first :]:
             doc = reader.stored(docnum)
@@ -399,6 +415,17 @@ def _filters(facets: FacetIndex, request: SearchRequest) -> Filters:
     for mask in selections.values():
         allowed &= mask
     return Filters(years, selections, allowed)
+
+
+class _LazyHits(list[Hit]):
+    """Hits made one at a time as they are iterated (for exports); empty to anything that does not iterate."""
+
+    def __init__(self, docnums: list[int], make: Callable[[int], Hit]) -> None:
+        super().__init__()
+        self._docnums, self._make = docnums, make
+
+    def __iter__(self) -> Iterator[Hit]:
+        return map(self._make, self._docnums)
 
 
 def _paging(total: int, request: SearchRequest, notices: list[str]) -> Paging:

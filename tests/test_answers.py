@@ -375,3 +375,15 @@ def test_the_cli_the_api_and_the_page_give_the_same_answer(run_cli, bundled_inde
         assert line(soup, ".dropped") == "Left out as question words: " + ", ".join(api["answer"]["dropped"]) + "."
     if api["answer"]["missing"]:
         assert headline.startswith("No document")
+
+
+def test_an_export_reads_its_documents_one_at_a_time_in_the_order_of_the_search(bundled):
+    """`exported` hands back every result lazily, in the search's order; `export` gathers the same list."""
+    request = SearchRequest(query="housing co-operative")
+    page = bundled.search(SearchRequest(query="housing co-operative", per_page=100))
+    with bundled.exported(request) as (result, hits):
+        assert result.results == [] and result.total == page.total
+        assert next(hits).id == page.results[0].id
+        rest = [hit.id for hit in hits]
+    assert [page.results[0].id, *rest] == [hit.id for hit in page.results][: page.total]
+    assert [hit.id for hit in bundled.export(request).results] == [page.results[0].id, *rest]

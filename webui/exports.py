@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, abort, request
 
 from library import citation
-from library.search import Hit
+from library.search import Hit, Library
 
 from .hosts import external_url
 from .params import search_request
@@ -38,29 +38,32 @@ def neutralise(cell: str) -> str:
 
 @bp.get("/search.csv")
 def search_csv() -> Response:
+    """Every result of a search as CSV. Each document is read, written as a row and let go, so an export of the
+    whole library holds its text, not every document."""
     lib = library()
-    result = lib.export(search_request(request.args, strict=True))
     out = io.StringIO()
     out.write("\ufeff")  # the byte-order mark tells Excel the file is UTF-8, so "£" is not shown as "Â£"
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for hit in result.results:
-        regions = dict.fromkeys(
-            lib.label("region", lib.region_of(c["id"])) for c in hit.councils if lib.region_of(c["id"])
-        )
-        row = [
-            hit.id, hit.title, lib.label("type", hit.type), hit.status["label"] if hit.status else "",
-            hit.lead["name"] if hit.lead else "", _names(hit.councils, "name"), _names(hit.organisations, "name"),
-            "; ".join(regions), _names(hit.themes, "label"), _names(hit.principles, "label"), hit.year or "", hit.date,
-            hit.evidence.get("label", ""), hit.outcomes, hit.summary, hit.lead_contact,
-            "; ".join(_cited(s) for s in hit.sources), external_url("pages.document", doc_id=hit.id),
-        ]  # fmt: skip
-        writer.writerow([neutralise(str(cell)) for cell in row])
+    with lib.exported(search_request(request.args, strict=True)) as (_, hits):
+        for hit in hits:
+            writer.writerow([neutralise(str(cell)) for cell in _csv_row(lib, hit)])
     return Response(
         out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="co-operative-practice-search.csv"'},
     )
+
+
+def _csv_row(lib: Library, hit: Hit) -> list[object]:
+    regions = dict.fromkeys(lib.label("region", lib.region_of(c["id"])) for c in hit.councils if lib.region_of(c["id"]))
+    return [
+        hit.id, hit.title, lib.label("type", hit.type), hit.status["label"] if hit.status else "",
+        hit.lead["name"] if hit.lead else "", _names(hit.councils, "name"), _names(hit.organisations, "name"),
+        "; ".join(regions), _names(hit.themes, "label"), _names(hit.principles, "label"), hit.year or "", hit.date,
+        hit.evidence.get("label", ""), hit.outcomes, hit.summary, hit.lead_contact,
+        "; ".join(_cited(s) for s in hit.sources), external_url("pages.document", doc_id=hit.id),
+    ]  # fmt: skip
 
 
 def _names(items: list[dict[str, str]], key: str) -> str:
