@@ -180,7 +180,7 @@ def test_an_arrays_file_written_a_chunk_at_a_time_reads_back_whole(tmp_path, mon
     path = tmp_path / ("segment" + arrays.EXTENSION)
     with path.open("wb") as out:
         writer.write(out)
-    held = arrays.SegmentArrays.open(path)
+    held = arrays.SegmentArrays.open(path, 5)
     assert held is not None and set(held.fields) == {"body", "tags"} and held.fields["tags"].positions is None
     body = held.fields["body"]
     for word, positions in expected.items():
@@ -189,3 +189,7 @@ def test_an_arrays_file_written_a_chunk_at_a_time_reads_back_whole(tmp_path, mon
         assert body.postings(number)[0].tolist() == list(range(5))
         assert body.postings(number)[1].tolist() == [3.0] * 5
     assert body.word(b"food") is None
+    arrays.ERRORS.clear()
+    assert arrays.SegmentArrays.open(path, 4) is None  # names a document the segment does not hold
+    assert len(arrays.ERRORS) == 1 and "documents the segment does not hold" in arrays.ERRORS[0]
+    arrays.ERRORS.clear()

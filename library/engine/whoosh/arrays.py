@@ -19,6 +19,7 @@ arrays with their dtype, offset and length, then the arrays, each starting on an
 from __future__ import annotations
 
 import json
+import logging
 import mmap
 import pickle
 import struct
@@ -36,7 +37,10 @@ _INT_SIZE = 4  # Whoosh's Positions value: a 4-byte count, then the pickled posi
 CHUNK_POSTINGS = 1 << 18  # postings whose positions are computed at once when the file is written
 WORDS_HELD = 50_000  # words a field remembers having looked up (its number, or that no document holds it)
 _UNSEEN = -1
-ERRORS: list[str] = []  # each arrays file that could not be read, and why (its segment is read through Whoosh)
+ERRORS: list[str] = []
+log = logging.getLogger(
+    __name__
+)  # each arrays file that could not be read, and why (its segment is read through Whoosh)
 
 
 class _FieldPostings:
@@ -153,6 +157,21 @@ class FieldArrays:
         if self.position_starts is not None and len(self.position_starts) != len(self.docs) + 1:
             raise ValueError("its position starts do not match its postings")
 
+    def check(self, documents: int, fieldname: str) -> None:
+        """Raise ValueError unless every offset stays inside its array and every document is in the segment."""
+        counts = {
+            "word_ends": (self.word_ends, len(self.words)),
+            "word_starts": (self.word_starts, len(self.docs)),
+            "position_starts": (self.position_starts, len(self.positions) if self.positions is not None else 0),
+        }
+        for name, (offsets, end) in counts.items():
+            if offsets is None:
+                continue
+            if len(offsets) and (offsets[-1] != end or offsets[0] < 0 or np.any(np.diff(offsets) < 0)):
+                raise ValueError(f"its {fieldname} {name} do not run in order to the end of their array")
+        if len(self.docs) and (int(self.docs.min()) < 0 or int(self.docs.max()) >= documents):
+            raise ValueError(f"its {fieldname} postings name documents the segment does not hold")
+
     def word(self, text: bytes) -> int | None:
         """The word's number in this field, or None when no document of the segment holds it."""
         found = self._looked_up.get(text, _UNSEEN)
@@ -198,21 +217,30 @@ class SegmentArrays:
         self.fields = fields
 
     @classmethod
-    def open(cls, path: Path) -> SegmentArrays | None:
-        """The segment's arrays, or None when it has no file or the file does not read back (noted in ERRORS)."""
+    def open(cls, path: Path, documents: int) -> SegmentArrays | None:
+        """The arrays of a segment of `documents` documents, or None when it has no file or the file does not read
+        back as one (logged, and noted in ERRORS)."""
         try:
             with open(path, "rb") as f:
                 mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
-            ERRORS.append(f"{path}: {exc}")
+            _unreadable(path, str(exc))
             return None
         try:
-            return cls(_read(mapped))
+            fields = _read(mapped)
+            for fieldname, field in fields.items():
+                field.check(documents, fieldname)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
-            ERRORS.append(f"{path}: {exc}")
+            _unreadable(path, str(exc))
             return None
+        return cls(fields)
+
+
+def _unreadable(path: Path, reason: str) -> None:
+    ERRORS.append(f"{path}: {reason}")
+    log.warning("the postings arrays %s cannot be read (%s); its segment is searched through Whoosh", path, reason)
 
 
 def _read(mapped: mmap.mmap) -> dict[str, FieldArrays]:

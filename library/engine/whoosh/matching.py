@@ -203,7 +203,7 @@ def _segment_arrays(reader: Reader) -> SegmentArrays | None:
     folder = getattr(storage, "folder", None)
     if folder is None or segment is None:
         return None
-    return SegmentArrays.open(Path(folder) / segment.make_filename(EXTENSION))
+    return SegmentArrays.open(Path(folder) / segment.make_filename(EXTENSION), reader.doc_count_all())
 
 
 def concept_matches(cache: MatchCache, concepts: list[Concept], pairs: list[tuple[int, int]]) -> ConceptMatches:
