@@ -24,6 +24,7 @@ from .report import (
     FileNote,
     RunReport,
 )
+from .spool import Spool
 from .steps import (
     NOTHING_PUBLISHED,
     Progress,
@@ -122,7 +123,8 @@ def check_corpus(corpus: Path, progress: Progress | None = None) -> RunReport:
     vocab = load_vocabularies(vocabulary_folder(corpus))
     report = RunReport(corpus=str(corpus), index="", full=True)
     found = scan(corpus)
-    report_gaps(read_corpus(found, NOTHING_PUBLISHED, vocab, report, progress), report)
+    with Spool() as spool:
+        report_gaps(read_corpus(found, NOTHING_PUBLISHED, vocab, report, progress, spool=spool), spool, report)
     report.finished = time.time()
     return report
 
@@ -152,15 +154,16 @@ def _update(
     published = Published.from_manifest(store.manifest())
     fingerprint = tagging_fingerprint(vocab.folder)
     rebuild_in_full_when_needed(store, published, fingerprint, vocab.folder, report)
-    seen = read_corpus(found, published, vocab, report, progress, on_total)
-    stop_if_asked()
-    changes = plan(seen, published, report)
-    report.generation = store.current_generation()
-    if changes.nothing_to_write and not report.full:
-        return
-    if report.full:
-        keep_last_good_versions(store, vocab, changes, report)
-    with new_generation(store, report.full) as builder:
-        write(builder, changes, vocab, report.full)
-        stop_if_asked()  # before publishing: a stop lost while the writer forked its workers still stops the run
-        publish(builder, changes, fingerprint, report)
+    with Spool(store.root) as spool:
+        seen = read_corpus(found, published, vocab, report, progress, on_total, spool=spool)
+        stop_if_asked()
+        changes = plan(seen, published, report, spool)
+        report.generation = store.current_generation()
+        if changes.nothing_to_write and not report.full:
+            return
+        if report.full:
+            keep_last_good_versions(store, vocab, changes, report)
+        with new_generation(store, report.full) as builder:
+            write(builder, changes, vocab, report.full)
+            stop_if_asked()  # before publishing: a stop lost while the writer forked its workers still stops the run
+            publish(builder, changes, fingerprint, report)

@@ -26,6 +26,7 @@ from library.vocab import Vocabularies
 
 from .report import FileNote, RunReport
 from .scan import Found, scan_corpus
+from .spool import Spool, Upserts
 
 Progress = Callable[[str], None]
 
@@ -66,8 +67,8 @@ class Seen:
     mtime: int
     hash: str = ""
     unchanged: bool = False  # the same as its published version: kept without reading
-    doc: Document | None = None  # set once read and tagged
     doc_id: str = ""
+    spooled: int = -1  # where its document is in the run's spool, once read and tagged
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Changes:
     """What the new generation is to hold: its manifest, the documents to write and the ids to delete."""
 
     manifest: dict[str, dict[str, object]]
-    upserts: list[Document]
+    upserts: Upserts
     deletes: list[str]
     kept: set[str]  # the ids of stale documents, whose last good versions stay in the index
 
@@ -180,8 +181,13 @@ def read_corpus(
     report: RunReport,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
+    *,
+    spool: Spool,
 ) -> list[Seen]:
-    """Read and tag each new or changed file the scan found, keep the unchanged ones; refuse ids used twice."""
+    """Read and tag each new or changed file the scan found, keep the unchanged ones; refuse ids used twice.
+
+    Each document read goes to `spool`; its entry keeps where.
+    """
     tagger = Tagger(vocab)
     max_bytes = settings.get_int("max_file_bytes")
     report.warnings += found.passed_over
@@ -194,10 +200,10 @@ def read_corpus(
         entry = compare_with_published(item, published, report.full, max_bytes)
         if not entry.unchanged:
             raw = read(item, max_bytes, published, report)
-            entry.doc = tag(raw, entry, tagger, published, report) if raw is not None else None
-            if entry.doc is None:
+            doc = tag(raw, entry, tagger, published, report) if raw is not None else None
+            if doc is None:
                 continue
-            entry.doc_id = entry.doc.id
+            entry.doc_id, entry.spooled = doc.id, spool.add(doc)
         seen.append(entry)
     return refuse_duplicate_ids(seen, published, report)
 
@@ -205,10 +211,14 @@ def read_corpus(
 # ---- check mode
 
 
-def report_gaps(seen: list[Seen], report: RunReport) -> None:
+def report_gaps(seen: list[Seen], spool: Spool, report: RunReport) -> None:
     """Count the documents check mode could read, and note what each one's record for the network lacks."""
     report.documents = len(seen)
-    report.warnings += [FileNote(e.shown, gap, e.doc_id) for e in seen if e.doc for gap in record_gaps(e.doc)]
+    for entry in seen:
+        if entry.spooled >= 0:
+            report.warnings += [
+                FileNote(entry.shown, gap, entry.doc_id) for gap in record_gaps(spool.read(entry.spooled))
+            ]
 
 
 # ---- write and publish
@@ -240,21 +250,26 @@ def _vocabulary_change(before: dict[str, str], now: dict[str, str]) -> str:
     return f"{changed} changed since the last run, so every document was re-read and re-tagged"
 
 
-def plan(seen: list[Seen], published: Published, report: RunReport) -> Changes:
-    """Work out the new generation from the documents kept; count what was added, changed, deleted and unchanged."""
+def plan(seen: list[Seen], published: Published, report: RunReport, spool: Spool) -> Changes:
+    """Work out the new generation from the documents kept; count what was added, changed, deleted and unchanged.
+
+    `spool` is the one read_corpus wrote the documents to.
+    """
     old = published.documents
     manifest: dict[str, dict[str, object]] = {}
-    upserts: list[Document] = []
+    offsets: list[int] = []
+    ids: list[str] = []
     now = round(time.time())
     for entry in seen:
         added = old.get(entry.doc_id, {}).get("added", now)
         manifest[entry.doc_id] = {
             "path": entry.shown, "hash": entry.hash, "size": entry.size, "mtime": entry.mtime, "added": added,
         }  # fmt: skip
-        if entry.doc is None:
+        if entry.spooled < 0:
             report.unchanged += 1
             continue
-        upserts.append(entry.doc)
+        offsets.append(entry.spooled)
+        ids.append(entry.doc_id)
         known = entry.doc_id in old or published.ids_by_path.get(entry.shown)
         (report.changed if known else report.added).append(FileNote(entry.shown, "", entry.doc_id))
     kept = {note.id for note in report.stale}
@@ -264,12 +279,13 @@ def plan(seen: list[Seen], published: Published, report: RunReport) -> Changes:
     deletes = [doc_id for doc_id in old if doc_id not in manifest]
     report.deleted = [FileNote(str(old[d]["path"]), "", d) for d in deletes]
     report.documents = len(manifest)
-    return Changes(manifest, upserts, deletes, kept)
+    return Changes(manifest, Upserts(spool, offsets, ids), deletes, kept)
 
 
 def keep_last_good_versions(store: IndexStore, vocab: Vocabularies, changes: Changes, report: RunReport) -> None:
     """For a full rebuild, take stale documents from the published index, since their files cannot be read."""
-    doc_ids = [d for d in changes.kept if all(u.id != d for u in changes.upserts)]
+    writing = set(changes.upserts.ids)
+    doc_ids = [d for d in changes.kept if d not in writing]
     if not doc_ids:
         return
     found = store.stored_documents(doc_ids)
@@ -278,7 +294,7 @@ def keep_last_good_versions(store: IndexStore, vocab: Vocabularies, changes: Cha
         report.stale.remove(note)
         report.failed.append(FileNote(note.path, f"{note.reason}; its last good version was missing from the index"))
     report.documents = len(changes.manifest)
-    changes.upserts += [_known_tags_only(doc, vocab) for doc in found.values()]
+    changes.upserts.hold(_known_tags_only(doc, vocab) for doc in found.values())
 
 
 def _known_tags_only(doc: Document, vocab: Vocabularies) -> Document:
@@ -301,7 +317,7 @@ def new_generation(store: IndexStore, full: bool) -> Iterator[Builder]:
 
 def write(builder: Builder, changes: Changes, vocab: Vocabularies, full: bool) -> None:
     """Write new and changed documents into the generation being built, and remove deleted ones."""
-    added = {doc.id: _added_time(changes.manifest.get(doc.id, {})) for doc in changes.upserts}
+    added = {doc_id: _added_time(changes.manifest.get(doc_id, {})) for doc_id in changes.upserts.ids}
     builder.write(changes.upserts, changes.deletes, vocab, added, full)
 
 

@@ -21,7 +21,7 @@ import re
 import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,7 +334,7 @@ class Builder:
         return final
 
     def write(
-        self, upserts: list[Document], deletes: list[str], vocab: Vocabularies, added: dict[str, int], full: bool
+        self, upserts: Collection[Document], deletes: list[str], vocab: Vocabularies, added: dict[str, int], full: bool
     ) -> None:
         """Write new and changed documents and remove deleted ones; `added` gives each id's first-published time.
 

@@ -45,6 +45,7 @@ def test_the_indexers_cpu_seconds_are_counted(tmp_path):
     figures = run_product_indexer(corpus, tmp_path / "index", full=True)
     assert 0 < figures["run_s"] <= figures["wall_s"]
     assert figures["cpu_s"] > 0 and figures["peak_mb"] > 0
+    assert figures["peak_pss_mb"] > 0  # sampled while the indexer ran: its interpreter alone takes a few MB
 
 
 def test_without_tantivy_the_run_says_the_column_is_skipped(monkeypatch):

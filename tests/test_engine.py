@@ -162,9 +162,11 @@ def test_searches_answer_the_same_without_the_arrays_or_with_a_damaged_one(searc
 
 
 def test_an_arrays_file_written_a_chunk_at_a_time_reads_back_whole(tmp_path, monkeypatch):
-    """Positions are computed a few postings at a time when the file is written; large ones stay exact."""
+    """Postings wait in temporary files, and positions are computed a few postings at a time when the file is
+    written; large ones stay exact."""
     monkeypatch.setattr(arrays, "CHUNK_POSTINGS", 2)
-    writer = arrays.ArraysWriter(("body", "tags"), ("body",))
+    monkeypatch.setattr(arrays, "SPILL_VALUES", 3)  # and held a few at a time, the rest in temporary files
+    writer = arrays.ArraysWriter(("body", "tags"), ("body",), str(tmp_path))
     expected: dict[bytes, dict[int, list[int]]] = {}
     for word in (b"energy", b"housing"):
         postings = writer.field("body")
@@ -180,6 +182,7 @@ def test_an_arrays_file_written_a_chunk_at_a_time_reads_back_whole(tmp_path, mon
     path = tmp_path / ("segment" + arrays.EXTENSION)
     with path.open("wb") as out:
         writer.write(out)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # the temporary files have no names
     held = arrays.SegmentArrays.open(path, 5)
     assert held is not None and set(held.fields) == {"body", "tags"} and held.fields["tags"].positions is None
     body = held.fields["body"]

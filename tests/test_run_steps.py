@@ -13,6 +13,7 @@ import pytest
 from indexer import run_indexer
 from indexer.report import FileNote, RunReport
 from indexer.run import RunInterrupted, check_corpus, stopped_by_signals
+from indexer.spool import Spool, Upserts
 from indexer.steps import (
     NOTHING_PUBLISHED,
     Changes,
@@ -33,6 +34,7 @@ from indexer.steps import (
 )
 from library import settings
 from library.errors import ParseError
+from library.model import Document
 from library.store import IndexStore
 from library.tagging import Tagger
 from library.vocab import load_vocabularies, tagging_fingerprint
@@ -40,6 +42,12 @@ from tests.helpers import write_markdown
 
 GOOD_BODY = "Oldham Council worked with residents on a co-operative housing scheme and shared what it learned."
 BROKEN = "---\ntitle: [broken\n---\nbody"
+
+
+@pytest.fixture
+def spool(tmp_path):
+    with Spool(tmp_path) as spool:
+        yield spool
 
 
 @pytest.fixture
@@ -183,7 +191,7 @@ def test_ids_a_reader_cannot_tell_apart_are_all_refused_and_a_published_one_is_k
     )
 
 
-def test_reading_the_corpus_keeps_unchanged_files_reads_the_rest_and_skips_broken_ones(corpus_dir, index_dir):
+def test_reading_the_corpus_keeps_unchanged_files_reads_the_rest_and_skips_broken_ones(corpus_dir, index_dir, spool):
     write_markdown(corpus_dir, "a.md", GOOD_BODY, title="A")
     run_indexer(corpus_dir, index_dir)
     write_markdown(corpus_dir, "b.md", GOOD_BODY, title="B")
@@ -194,10 +202,16 @@ def test_reading_the_corpus_keeps_unchanged_files_reads_the_rest_and_skips_broke
     totals: list[int] = []
 
     seen = read_corpus(
-        scan(corpus_dir), published(index_dir), load_vocabularies(corpus_dir), report, handled.append, totals.append
+        scan(corpus_dir),
+        published(index_dir),
+        load_vocabularies(corpus_dir),
+        report,
+        handled.append,
+        totals.append,
+        spool=spool,
     )
 
-    assert [(e.shown, e.doc_id, e.unchanged, e.doc is not None) for e in seen] == [
+    assert [(e.shown, e.doc_id, e.unchanged, e.spooled >= 0) for e in seen] == [
         ("a.md", "a", True, False),
         ("b.md", "b", False, True),
     ]
@@ -253,7 +267,7 @@ def test_changed_vocabularies_mark_the_run_full_and_name_the_file(corpus_dir, in
     ]
 
 
-def test_the_plan_counts_what_was_added_changed_deleted_and_unchanged(corpus_dir, index_dir):
+def test_the_plan_counts_what_was_added_changed_deleted_and_unchanged(corpus_dir, index_dir, spool):
     for name in ("a", "b", "c"):
         write_markdown(corpus_dir, f"{name}.md", GOOD_BODY, title=name.upper())
     run_indexer(corpus_dir, index_dir)
@@ -262,9 +276,9 @@ def test_the_plan_counts_what_was_added_changed_deleted_and_unchanged(corpus_dir
     (corpus_dir / "c.md").unlink()
     write_markdown(corpus_dir, "d.md", GOOD_BODY, title="D")
     report = report_for(corpus_dir)
-    seen = read_corpus(scan(corpus_dir), before, load_vocabularies(corpus_dir), report)
+    seen = read_corpus(scan(corpus_dir), before, load_vocabularies(corpus_dir), report, spool=spool)
 
-    changes = plan(seen, before, report)
+    changes = plan(seen, before, report, spool)
 
     assert ([n.id for n in report.added], [n.id for n in report.changed], [n.id for n in report.deleted]) == (
         ["d"], ["b"], ["c"]
@@ -277,7 +291,7 @@ def test_the_plan_counts_what_was_added_changed_deleted_and_unchanged(corpus_dir
     assert not changes.nothing_to_write
 
 
-def test_write_then_publish_makes_the_new_generation_the_one_readers_see(corpus_dir, index_dir):
+def test_write_then_publish_makes_the_new_generation_the_one_readers_see(corpus_dir, index_dir, spool):
     write_markdown(corpus_dir, "a.md", GOOD_BODY, title="A")
     write_markdown(corpus_dir, "b.md", GOOD_BODY, title="B")
     run_indexer(corpus_dir, index_dir)
@@ -285,7 +299,7 @@ def test_write_then_publish_makes_the_new_generation_the_one_readers_see(corpus_
     (corpus_dir / "b.md").unlink()
     store, before, vocab = IndexStore(index_dir), published(index_dir), load_vocabularies(corpus_dir)
     report = report_for(corpus_dir)
-    changes = plan(read_corpus(scan(corpus_dir), before, vocab, report), before, report)
+    changes = plan(read_corpus(scan(corpus_dir), before, vocab, report, spool=spool), before, report, spool)
 
     with new_generation(store, full=False) as builder:
         write(builder, changes, vocab, full=False)
@@ -312,7 +326,9 @@ def test_a_generation_that_fails_before_it_is_published_is_thrown_away(corpus_di
     assert store.current_generation() == 1 and titles(index_dir) == {"a": "A"}
 
 
-def test_a_full_rebuild_keeps_stale_documents_with_only_the_tags_the_vocabularies_still_hold(corpus_dir, index_dir):
+def test_a_full_rebuild_keeps_stale_documents_with_only_the_tags_the_vocabularies_still_hold(
+    corpus_dir, index_dir, spool
+):
     write_markdown(corpus_dir, "a.md", GOOD_BODY, title="A", councils=["oldham"], themes=["housing"])
     write_markdown(corpus_dir, "b.md", GOOD_BODY, title="B")
     run_indexer(corpus_dir, index_dir)
@@ -320,7 +336,7 @@ def test_a_full_rebuild_keeps_stale_documents_with_only_the_tags_the_vocabularie
     store, before, vocab = IndexStore(index_dir), published(index_dir), load_vocabularies(corpus_dir)
     del vocab.councils["oldham"]  # as if the council register no longer held it
     report = report_for(corpus_dir, full=True)
-    changes = plan(read_corpus(scan(corpus_dir), before, vocab, report), before, report)
+    changes = plan(read_corpus(scan(corpus_dir), before, vocab, report, spool=spool), before, report, spool)
     assert [doc.id for doc in changes.upserts] == ["b"] and [n.id for n in report.stale] == ["a"]
 
     keep_last_good_versions(store, vocab, changes, report)
@@ -331,17 +347,17 @@ def test_a_full_rebuild_keeps_stale_documents_with_only_the_tags_the_vocabularie
     assert changes.manifest["a"] == before.documents["a"] and report.documents == 2
 
 
-def test_a_stale_document_the_published_index_lacks_is_reported_failed(corpus_dir, index_dir):
+def test_a_stale_document_the_published_index_lacks_is_reported_failed(corpus_dir, index_dir, spool):
     write_markdown(corpus_dir, "a.md", GOOD_BODY, title="A")
     run_indexer(corpus_dir, index_dir)
     entry: dict[str, object] = {"path": "ghost.md", "hash": "x", "size": 1, "mtime": 1, "added": 1}
-    changes = Changes(manifest={"ghost": entry}, upserts=[], deletes=[], kept={"ghost"})
+    changes = Changes(manifest={"ghost": entry}, upserts=Upserts(spool, [], []), deletes=[], kept={"ghost"})
     report = report_for(corpus_dir, full=True)
     report.stale.append(FileNote("ghost.md", "is empty", "ghost"))
 
     keep_last_good_versions(IndexStore(index_dir), load_vocabularies(corpus_dir), changes, report)
 
-    assert changes.manifest == {} and changes.upserts == [] and report.stale == []
+    assert changes.manifest == {} and list(changes.upserts) == [] and report.stale == []
     assert report.failed == [FileNote("ghost.md", "is empty; its last good version was missing from the index")]
     assert report.documents == 0
 
@@ -362,3 +378,22 @@ def test_a_stop_whose_exception_was_lost_still_stops_the_run_before_it_publishes
     assert stopped.value.signum == signal.SIGINT and stopped.value.published_generation == 0
     assert sorted(IndexStore(index).documents()) == ["a"]  # nothing new was published
     assert not list(index.glob("building-*"))
+
+
+# ---- the spool
+
+
+def test_spooled_documents_come_back_equal_in_order_with_held_ones_after(spool, tmp_path):
+    docs = [
+        Document(id=f"doc-{n}", title=f"Document {n}", doc_type="case-study", body="words " * n, extra={"n": n})
+        for n in range(5)
+    ]
+    offsets = [spool.add(doc) for doc in docs]
+    upserts = Upserts(spool, offsets[1:4], [d.id for d in docs[1:4]])
+    upserts.hold([docs[0]])
+
+    assert list(upserts) == [docs[1], docs[2], docs[3], docs[0]] and len(upserts) == 4
+    assert upserts.ids == ["doc-1", "doc-2", "doc-3", "doc-0"]
+    assert (upserts[0], upserts[-1], upserts[1:3]) == (docs[1], docs[0], docs[2:4])
+    assert spool.read(offsets[4]) == docs[4]  # read back by offset, in any order
+    assert list(tmp_path.iterdir()) == []  # the file has no name: nothing to clean up after a killed run

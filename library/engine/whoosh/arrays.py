@@ -23,6 +23,7 @@ import logging
 import mmap
 import pickle
 import struct
+import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ EXTENSION = ".arrays"
 MAGIC = b"COOPARR1"
 _INT_SIZE = 4  # Whoosh's Positions value: a 4-byte count, then the pickled position deltas
 CHUNK_POSTINGS = 1 << 18  # postings whose positions are computed at once when the file is written
+SPILL_VALUES = 1 << 18  # postings a field's arrays hold in memory while written before they go to temporary files
 WORDS_HELD = 50_000  # words a field remembers having looked up (its number, or that no document holds it)
 _UNSEEN = -1
 ERRORS: list[str] = []
@@ -43,75 +45,142 @@ log = logging.getLogger(
 )  # each arrays file that could not be read, and why (its segment is read through Whoosh)
 
 
+class _Column:
+    """One array of a segment's postings as it is written: the latest values in memory, the rest in a file.
+
+    A writer worker's segment at 100,000 documents has tens of millions of postings; held whole, its
+    arrays took more memory than the rest of the worker. Every SPILL_VALUES postings a field's columns write
+    what they hold to unnamed temporary files beside the index and start again, so the postings held stay
+    few, and the arrays file is written by reading the columns back a slice at a time.
+    """
+
+    def __init__(self, typecode: str, dtype: type, folder: str | None) -> None:
+        self.values: array[Any] = array(typecode)
+        self.dtype = np.dtype(dtype)
+        self._folder = folder
+        self._file: BinaryIO | None = None
+        self._spilled = 0  # values in the file
+
+    def __len__(self) -> int:
+        return self._spilled + len(self.values)
+
+    def spill(self) -> None:
+        """Write the values held to the file, and hold none."""
+        if self.values:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(dir=self._folder, prefix="arrays-")  # noqa: SIM115  # close()
+            self._file.seek(self._spilled * self.dtype.itemsize)
+            self._file.write(self.values.tobytes())
+            self._spilled += len(self.values)
+            self.values = array(self.values.typecode)
+
+    def slice(self, start: int, stop: int) -> np.ndarray:
+        """Values start to stop (stop at most the column's length), from the file and from memory."""
+        parts = []
+        if start < self._spilled:
+            assert self._file is not None  # values were spilled to it
+            end = min(stop, self._spilled)
+            self._file.seek(start * self.dtype.itemsize)
+            parts.append(np.frombuffer(self._file.read((end - start) * self.dtype.itemsize), dtype=self.dtype))
+        if stop > self._spilled:
+            held = np.frombuffer(self.values, dtype=self.dtype)
+            parts.append(held[max(start - self._spilled, 0) : stop - self._spilled])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def chunks(self, size: int) -> Iterator[np.ndarray]:
+        for start in range(0, len(self), size):
+            yield self.slice(start, min(start + size, len(self)))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
 class _FieldPostings:
     """One field's postings as they are written: words in order, each with its documents in order."""
 
-    def __init__(self, positional: bool) -> None:
+    def __init__(self, positional: bool, folder: str | None) -> None:
         self.positional = positional
-        self.words = bytearray()
-        self.word_ends = array("q")
-        self.word_starts = array("q")  # each word's first posting
-        self.docs = array("i")
-        self.weights = array("f")
-        self.position_starts = array("q")  # each posting's first position
-        self.deltas = array("i")
+        self.words = _Column("B", np.uint8, folder)
+        self.word_ends = _Column("q", np.int64, folder)
+        self.word_starts = _Column("q", np.int64, folder)  # each word's first posting
+        self.docs = _Column("i", np.int32, folder)
+        self.weights = _Column("f", np.float32, folder)
+        self.position_starts = _Column("q", np.int64, folder)  # each posting's first position
+        self.deltas = _Column("i", np.int32, folder)
+        self.columns = (self.words, self.word_ends, self.word_starts, self.docs, self.weights,
+                        self.position_starts, self.deltas)  # fmt: skip
 
     def start_word(self, word: bytes) -> None:
-        self.words += word
-        self.word_ends.append(len(self.words))
-        self.word_starts.append(len(self.docs))
+        self.words.values.frombytes(word)
+        self.word_ends.values.append(len(self.words))
+        self.word_starts.values.append(len(self.docs))
 
     def add(self, docnum: int, weight: float, value: bytes) -> None:
-        self.docs.append(docnum)
-        self.weights.append(weight)
+        docs = self.docs.values
+        docs.append(docnum)
+        self.weights.values.append(weight)
         if self.positional:
-            self.position_starts.append(len(self.deltas))
+            self.position_starts.values.append(len(self.deltas))
             if len(value) > _INT_SIZE:
-                self.deltas.extend(pickle.loads(value[_INT_SIZE:]))  # noqa: S301  # the segment's own bytes, just written
+                self.deltas.values.extend(pickle.loads(value[_INT_SIZE:]))  # noqa: S301  # the segment's own bytes, just written
+        if len(docs) >= SPILL_VALUES:  # each column spills with the postings: a word or a posting adds to each
+            for column in self.columns:
+                column.spill()
 
     def parts(self) -> Iterator[tuple[str, np.dtype[Any], int, Iterator[np.ndarray]]]:
         """Each array of the field: its name, dtype, length and its values in chunks (to bound the memory used)."""
-        self.word_starts.append(len(self.docs))
-        plain: dict[str, np.ndarray] = {
-            "words": np.frombuffer(self.words, dtype=np.uint8),
-            "word_ends": np.frombuffer(self.word_ends, dtype=np.int64),
-            "word_starts": np.frombuffer(self.word_starts, dtype=np.int64),
-            "docs": np.frombuffer(self.docs, dtype=np.int32),
-            "weights": np.frombuffer(self.weights, dtype=np.float32),
-        }
+        self.word_starts.values.append(len(self.docs))
+        plain = {"words": self.words, "word_ends": self.word_ends, "word_starts": self.word_starts,
+                 "docs": self.docs, "weights": self.weights}  # fmt: skip
         if self.positional:
-            self.position_starts.append(len(self.deltas))
-            plain["position_starts"] = np.frombuffer(self.position_starts, dtype=np.int64)
-        for name, values in plain.items():
-            yield name, values.dtype, len(values), iter([values])
+            self.position_starts.values.append(len(self.deltas))
+            plain["position_starts"] = self.position_starts
+        for name, column in plain.items():
+            yield name, column.dtype, len(column), column.chunks(CHUNK_POSTINGS)
         if self.positional:
-            yield "positions", np.dtype(np.int32), len(self.deltas), self._positions(plain["position_starts"])
+            yield "positions", np.dtype(np.int32), len(self.deltas), self._positions()
 
-    def _positions(self, starts: np.ndarray) -> Iterator[np.ndarray]:
+    def _positions(self) -> Iterator[np.ndarray]:
         """Each posting's positions, from Whoosh's deltas (from the posting's previous position): a running sum
         that starts again at each posting, computed a chunk of postings at a time."""
-        deltas, chunk = np.frombuffer(self.deltas, dtype=np.int32), CHUNK_POSTINGS
+        starts, chunk = self.position_starts, CHUNK_POSTINGS
         for first in range(0, len(starts) - 1, chunk):
-            bounds = starts[first : first + chunk + 1]
-            running = np.cumsum(deltas[bounds[0] : bounds[-1]], dtype=np.int64)
+            bounds = starts.slice(first, min(first + chunk + 1, len(starts)))
+            running = np.cumsum(self.deltas.slice(int(bounds[0]), int(bounds[-1])), dtype=np.int64)
             before = np.concatenate((np.zeros(1, dtype=np.int64), running))[bounds[:-1] - bounds[0]]
             yield (running - np.repeat(before, np.diff(bounds))).astype(np.int32)
+
+    def close(self) -> None:
+        for column in self.columns:
+            column.close()
 
 
 class ArraysWriter:
     """Collects a segment's postings for `fields` (positions for `positional`) and writes them in one file."""
 
-    def __init__(self, fields: tuple[str, ...], positional: tuple[str, ...]) -> None:
-        self._wanted, self._positional = fields, positional
+    def __init__(self, fields: tuple[str, ...], positional: tuple[str, ...], folder: str | None = None) -> None:
+        """`folder`: where the postings wait on disk until the file is written (by default the system's)."""
+        self._wanted, self._positional, self._folder = fields, positional, folder
         self._fields: dict[str, _FieldPostings] = {}
 
     def field(self, fieldname: str) -> _FieldPostings | None:
         """The postings of a field the file keeps, to add to; None for any other field."""
         if fieldname not in self._wanted:
             return None
-        return self._fields.setdefault(fieldname, _FieldPostings(fieldname in self._positional))
+        postings = self._fields.get(fieldname)
+        if postings is None:
+            postings = self._fields[fieldname] = _FieldPostings(fieldname in self._positional, self._folder)
+        return postings
 
     def write(self, out: BinaryIO) -> None:
+        try:
+            self._write(out)
+        finally:
+            for postings in self._fields.values():
+                postings.close()
+
+    def _write(self, out: BinaryIO) -> None:
         header: dict[str, Any] = {"fields": {}}
         parts: list[tuple[int, Iterator[np.ndarray]]] = []
         offset = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import heapq
 import marshal
 import os
@@ -44,7 +45,7 @@ Posting: TypeAlias = tuple[str, bytes, int, float, bytes | None]
 Group: TypeAlias = tuple[list[int], list[float], list[bytes]]
 
 PARALLEL_FROM = 500  # documents to write before analysing them in parallel pays for the worker processes
-LIMIT_MB = 256  # postings a writer process holds in memory before it spills a sorted run to disk
+LIMIT_MB = 128  # postings a writer process holds in memory before it spills a sorted run to disk (estimated)
 POLL_SECONDS = 0.2  # how often a waiting run checks that its writer workers are still alive
 JOIN_SECONDS = 10  # how long a finished or killed worker may take to exit
 _PR_SET_PDEATHSIG = 1
@@ -93,7 +94,14 @@ class ParallelWriter(MpWriter):  # type: ignore[misc]  # Whoosh's writers have n
         task = _LeanTask(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True)
         task.daemon = True  # if all else fails, multiprocessing terminates it when this process exits
         self.tasks.append(task)
-        task.start()
+        # The worker is forked from a run holding every document it read. Frozen, those objects are out of
+        # the worker's garbage collections, which would otherwise write to each one's header and so copy
+        # every page of them into the worker (copy-on-write): the run's memory, once per worker.
+        gc.freeze()
+        try:
+            task.start()
+        finally:
+            gc.unfreeze()
         return task
 
     def _enqueue(self) -> None:
@@ -360,7 +368,7 @@ class _LeanFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh's codecs 
 
     def __init__(self, codec: Whoosh, storage: Whoosh, segment: Whoosh) -> None:
         super().__init__(codec, storage, segment)
-        self._arrays = ArraysWriter(PLAIN_FIELDS, PROXIMITY_FIELDS)
+        self._arrays = ArraysWriter(PLAIN_FIELDS, PROXIMITY_FIELDS, getattr(storage, "folder", None))
 
     def close(self) -> None:
         super().close()
