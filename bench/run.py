@@ -108,9 +108,9 @@ def run_product_indexer(corpus: Path, index: Path, full: bool = False) -> dict[s
     """Run `coop-library index` in a child process; return wall, in-run and CPU seconds and peak memory.
 
     CPU seconds are the growth of RUSAGE_CHILDREN over the run: the indexer and every writer worker it
-    forked and waited for (its interpreter start and imports included). Peak memory is the largest
-    resident size of the indexer or any of those workers (peak_mb) and the highest proportional set size
-    of the indexer and its workers together, sampled every quarter of a second (peak_pss_mb).
+    forked and waited for (its interpreter start and imports included). Peak memory, sampled every 50 ms
+    (sampled_memory): the largest peak resident size of the indexer or any of its workers (peak_mb) and the
+    highest proportional set size of the indexer and its workers together (peak_pss_mb).
     """
     report = index.parent / "product-report.json"
     args = [sys.executable, "-m", "indexer", "index", "--corpus", str(corpus), "--index", str(index),
@@ -118,8 +118,8 @@ def run_product_indexer(corpus: Path, index: Path, full: bool = False) -> dict[s
     cpu_before = _cpu_children()
     started = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with sampled_pss(process.pid) as pss:
-        _, status, usage = os.wait4(process.pid, 0)
+    with sampled_memory(process.pid) as memory:
+        _, status, _ = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     cpu = _cpu_children() - cpu_before
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -132,20 +132,32 @@ def run_product_indexer(corpus: Path, index: Path, full: bool = False) -> dict[s
         "wall_s": wall,
         "run_s": data["finished"] - data["started"],
         "cpu_s": cpu,
-        "peak_mb": usage.ru_maxrss / 1024,
-        "peak_pss_mb": pss["peak_mb"],
+        "peak_mb": memory["largest_mb"],
+        "peak_pss_mb": memory["pss_mb"],
     }
 
 
 @contextmanager
-def sampled_pss(pid: int, every: float = 0.25) -> Iterator[dict[str, float]]:
-    """Sample the PSS of `pid` and its children together while the block runs; yield {"peak_mb": highest}."""
-    peak = {"peak_mb": 0.0}
+def sampled_memory(pid: int, every: float = 0.05) -> Iterator[dict[str, float]]:
+    """Sample `pid` and its children while the block runs; yield the highest figures seen, in MB.
+
+    {"pss_mb": the proportional set size of them all together, "largest_mb": the peak resident size of the
+    largest one}. A process's peak resident size is its own high-water mark (VmHWM), read while it runs.
+    The rusage wait4 returns would not do: Linux carries the high-water mark of the memory a child was
+    forked or spawned from across its exec, so a child of a large process reports the parent's size.
+    """
+    peak = {"pss_mb": 0.0, "largest_mb": 0.0}
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(every):
-            peak["peak_mb"] = max(peak["peak_mb"], server_memory_mb(pid)["server_pss_mb"])
+            pss = 0.0
+            for process in [pid, *child_processes(pid)]:
+                memory = process_memory_mb(process)
+                if memory is not None:
+                    peak["largest_mb"] = max(peak["largest_mb"], memory[0])
+                    pss += memory[1]
+            peak["pss_mb"] = max(peak["pss_mb"], pss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -154,6 +166,17 @@ def sampled_pss(pid: int, every: float = 0.25) -> Iterator[dict[str, float]]:
     finally:
         done.set()
         sampler.join()
+
+
+def process_memory_mb(pid: int) -> tuple[float, float] | None:
+    """A process's peak resident size (VmHWM) and proportional set size now, in MB; None once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return None
+    peak = sum(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    return peak, sum(int(line.split()[1]) / 1024 for line in rollup if line.startswith("Pss:"))
 
 
 def timed(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
@@ -407,13 +430,9 @@ def server_memory_mb(pid: int) -> dict[str, float]:
     """
     peak = pss = 0.0
     for process in [pid, *child_processes(pid)]:
-        try:
-            status = Path(f"/proc/{process}/status").read_text().splitlines()
-            rollup = Path(f"/proc/{process}/smaps_rollup").read_text().splitlines()
-        except OSError:
-            continue
-        peak += sum(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
-        pss += sum(int(line.split()[1]) / 1024 for line in rollup if line.startswith("Pss:"))
+        memory = process_memory_mb(process)
+        if memory is not None:
+            peak, pss = peak + memory[0], pss + memory[1]
     return {"server_peak_mb": peak, "server_pss_mb": pss}
 
 
