@@ -38,9 +38,9 @@ figures object per corpus size:
                        product_per_tantivy_median, ...},
             "agreement": {"fts5": searches with the product's total and facet counts, "tantivy": ...}},
     web {fresh: true, clients, requests, distinct_urls, with_filters, errors, requests_per_s, median_ms,
-         p95_ms, max_ms, server_peak_mb, server_pss_mb},
+         p95_ms, max_ms, server_peak_mb, server_pss_mb, server_pss_file_mb},
     load {fresh: true, requests, distinct_urls, errors, seconds, requests_per_s, median_ms, p95_ms, p99_ms,
-          max_ms, server_peak_mb, server_pss_mb}
+          max_ms, server_peak_mb, server_pss_mb, server_pss_file_mb}
 
 A ratio named a_per_b is a's figure over b's: product_per_fts5_median 1.5 means the product's median
 search took 1.5 times FTS5's; product_per_fts5_speed 0.25 means the product built a quarter as many
@@ -168,15 +168,19 @@ def sampled_memory(pid: int, every: float = 0.05) -> Iterator[dict[str, float]]:
         sampler.join()
 
 
-def process_memory_mb(pid: int) -> tuple[float, float] | None:
-    """A process's peak resident size (VmHWM) and proportional set size now, in MB; None once it has gone."""
+def process_memory_mb(pid: int) -> tuple[float, float, float] | None:
+    """A process's peak resident size (VmHWM), proportional set size now and the part of it that is mapped
+    files, in MB; None once it has gone."""
     try:
         status = Path(f"/proc/{pid}/status").read_text().splitlines()
         rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:
         return None
-    peak = sum(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
-    return peak, sum(int(line.split()[1]) / 1024 for line in rollup if line.startswith("Pss:"))
+
+    def kb(lines: list[str], name: str) -> float:
+        return sum(int(line.split()[1]) / 1024 for line in lines if line.startswith(name + ":"))
+
+    return kb(status, "VmHWM"), kb(rollup, "Pss"), kb(rollup, "Pss_File")
 
 
 def timed(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
@@ -427,13 +431,16 @@ def server_memory_mb(pid: int) -> dict[str, float]:
     Summing each process's resident size counts twice the pages a worker still shares with the master
     it was forked from; the proportional set size (PSS) divides each shared page among the processes
     sharing it, so its sum is what the server as a whole holds.
+
+    The PSS of mapped files (the postings arrays) is also given on its own: those pages are the kernel's
+    page cache, shared by every worker, and dropped under memory pressure and read again when needed.
     """
-    peak = pss = 0.0
+    peak = pss = mapped = 0.0
     for process in [pid, *child_processes(pid)]:
         memory = process_memory_mb(process)
         if memory is not None:
-            peak, pss = peak + memory[0], pss + memory[1]
-    return {"server_peak_mb": peak, "server_pss_mb": pss}
+            peak, pss, mapped = peak + memory[0], pss + memory[1], mapped + memory[2]
+    return {"server_peak_mb": peak, "server_pss_mb": pss, "server_pss_file_mb": mapped}
 
 
 def child_processes(pid: int) -> list[int]:
