@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from .engine import GenerationReader, engine
@@ -53,6 +54,39 @@ class LeastRecentlyUsed(Generic[K, V]):
             self._entries.clear()
 
 
+@dataclass(frozen=True)
+class Status:
+    """What pages say of a published generation: its number, when it was written, and when each document was
+    first published (Unix time), by id.
+
+    Kept instead of the manifest, whose entries (path, hash, size, time) only the indexer needs: at 100,000
+    documents the parsed manifest took 54 MB in every server process.
+    """
+
+    generation: int
+    created: float
+    added: dict[str, float]
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> Status:
+        entries = manifest.documents or {}
+        return cls(manifest.generation, manifest.created, {d: _added(e, manifest.created) for d, e in entries.items()})
+
+    @property
+    def documents(self) -> int:
+        return len(self.added)
+
+
+def _added(entry: dict[str, object], created: float) -> float:
+    """A manifest entry's first-published time; the generation's own time for an entry without a usable one
+    (the indexer writes a number; a hand-edited manifest must not stop the site from opening)."""
+    value = entry.get("added", created)
+    try:
+        return float(value) if isinstance(value, int | float | str) and not isinstance(value, bool) else created
+    except ValueError:
+        return created
+
+
 class Generation:
     """A published generation: its engine reader and the results of searches run on it. Built once, then shared.
 
@@ -63,7 +97,7 @@ class Generation:
     def __init__(self, name: str, store: IndexStore, vocab: Vocabularies) -> None:
         self.name = name
         self.number, path = store.open()
-        self.manifest: Manifest = store.manifest()
+        self.status = Status.of(store.manifest())
         self.reader: GenerationReader = engine().reader(path, vocab)
         self.facets: FacetIndex = self.reader.facets
         self.dates: DateOrder = self.reader.dates

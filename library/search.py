@@ -19,11 +19,11 @@ from . import snippets
 from .answer import Answer, count_answer
 from .engine.parsed import Matched, ParsedQuery
 from .facets import FACET_FIELDS, MEMBER, FacetIndex
-from .generation import Generation, Published
+from .generation import Generation, Published, Status
 from .model import Document
 from .ranking import Ranking
 from .results import MAX_PER_PAGE, SORTS, FacetValue, Hit, SearchRequest, SearchResult
-from .store import IndexStore, Manifest
+from .store import IndexStore
 from .vocab import REGIONS, Theme, Vocabularies
 from .wording import YearPhrase
 
@@ -84,10 +84,6 @@ class Library:
         return self._published.now().number
 
     @property
-    def manifest(self) -> Manifest:
-        return self._published.now().manifest
-
-    @property
     def facets(self) -> FacetIndex:
         return self._published.now().facets
 
@@ -99,10 +95,10 @@ class Library:
     def close(self) -> None:
         self._published.close()
 
-    def status(self) -> Manifest:
-        """The published generation's manifest: number, time and documents."""
+    def status(self) -> Status:
+        """The published generation's number, time and documents' first-published times."""
         with self.published() as generation:
-            return generation.manifest
+            return generation.status
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search with facet counts, snippets and a spelling suggestion.

@@ -11,6 +11,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from indexer import run_indexer
+from library.generation import Status
+from library.store import Manifest
 from tests.conftest import BUNDLED
 from tests.helpers import write_markdown
 from webui import create_app
@@ -167,3 +169,15 @@ def test_atom_feed_stays_well_formed_with_control_characters(hostile_app):
     feed = ET.fromstring(hostile_app.test_client().get("/search.atom?q=energy").data)
     titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
     assert "Energy  control" in titles or any("control" in t for t in titles)
+
+
+def test_a_generation_keeps_only_what_pages_show_of_its_manifest():
+    """The server keeps each document's first-published time, not the manifest's paths and hashes; a hand-edited
+    entry without a usable time takes the generation's own, rather than stopping the site from opening."""
+    entry = {"path": "a.md", "hash": "x", "size": 1, "mtime": 1}
+    manifest = Manifest(7, 1000.0, {"a": {**entry, "added": 900}, "b": {**entry, "added": "oops"}, "c": entry})
+
+    status = Status.of(manifest)
+
+    assert (status.generation, status.created, status.documents) == (7, 1000.0, 3)
+    assert status.added == {"a": 900.0, "b": 1000.0, "c": 1000.0}

@@ -67,7 +67,7 @@ def healthz():
     return jsonify(
         status="ok",
         generation=status.generation,
-        documents=len(status.documents or {}),
+        documents=status.documents,
         last_indexed=datetime.fromtimestamp(status.created, tz=UTC).isoformat(timespec="seconds"),
     )
 

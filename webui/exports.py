@@ -81,7 +81,6 @@ def search_atom() -> Response:
     wanted = search_request(request.args, strict=True)
     result = lib.search(replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES))
     status = lib.status()
-    entries = status.documents or {}
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     query = search_query(request.args)
@@ -96,10 +95,7 @@ def search_atom() -> Response:
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", citation.LIBRARY)  # the entries are the library's records; each links to its sources
     for hit in result.results:
-        added = entries.get(hit.id, {}).get("added", status.created)
-        if not isinstance(added, int | float | str):
-            raise TypeError(f"the manifest's 'added' for {hit.id} is not a number: {added!r}")
-        _entry(feed, hit, float(added))
+        _entry(feed, hit, status.added.get(hit.id, status.created))
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
     return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, mimetype="application/atom+xml")
 
