@@ -49,6 +49,7 @@ LIMIT_MB = 128  # postings a writer process holds in memory before it spills a s
 POLL_SECONDS = 0.2  # how often a waiting run checks that its writer workers are still alive
 JOIN_SECONDS = 10  # how long a finished or killed worker may take to exit
 _PR_SET_PDEATHSIG = 1
+_STOPS = {signal.SIGINT, signal.SIGTERM}
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
 
 
@@ -97,11 +98,18 @@ class ParallelWriter(MpWriter):  # type: ignore[misc]  # Whoosh's writers have n
         # The worker is forked from a run holding every document it read. Frozen, those objects are out of
         # the worker's garbage collections, which would otherwise write to each one's header and so copy
         # every page of them into the worker (copy-on-write): the run's memory, once per worker.
-        gc.freeze()
+        # SIGINT and SIGTERM stay blocked across the fork until the worker has set its own handlers
+        # (_bind_to_run): one landing in the child while Python still ran its after-fork hooks reached the
+        # run's handler there, whose exception Python can only print.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
-            task.start()
+            gc.freeze()
+            try:
+                task.start()
+            finally:
+                gc.unfreeze()
         finally:
-            gc.unfreeze()
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a stop that came meanwhile is delivered here
         return task
 
     def _enqueue(self) -> None:
@@ -242,6 +250,7 @@ def _bind_to_run(run_pid: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the run across the fork (_new_task)
     if _LIBC is not None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != run_pid:  # the run died before the line above took effect
