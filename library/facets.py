@@ -61,7 +61,12 @@ class FacetIndex:
 
     def counts(self, fieldname: str, base: int) -> dict[str, int]:
         """Count each value of a facet among the documents in base."""
-        return {value: (mask & base).bit_count() for value, mask in self.values[fieldname].items() if mask & base}
+        counted = {}
+        for value, mask in self.values[fieldname].items():
+            count = (mask & base).bit_count()  # the AND once: at 100,000 documents each is a 12 KB number
+            if count:
+                counted[value] = count
+        return counted
 
 
 class DateOrder:

@@ -9,6 +9,7 @@ and deleted documents.
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,7 @@ from whoosh import query as Q
 from bench.corpus import CorpusGenerator
 from bench.queries import bench_queries
 from indexer import run_indexer
+from library import snippets
 from library.engine.whoosh.analysis import TOKEN_PATTERN
 from library.engine.whoosh.query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 from library.facets import members
@@ -184,3 +186,10 @@ def test_near_words_rank_as_whoosh_phrases_with_slop_say(bundled_index, vocab):
         assert boosted > 10  # the nearness path was taken, not only the plain sum
     finally:
         library.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from([*string.printable, "é", "İ", "ß", "\u00a0", "٣"]), max_size=80))
+def test_a_texts_distinct_words_are_the_tokenizers(text):
+    assert snippets._words(text) == set(_TOKEN.findall(text))
+    assert snippets._words(text.lower()) == set(_TOKEN.findall(text.lower()))
