@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
 
 from coop_library.cli import cli
 from tests.helpers import write_markdown
+from webui.serve import _Server, freeze_before_fork
 
 BODY = "Plymouth City Council set up a co-operative energy company with residents."
 
@@ -122,3 +124,14 @@ def test_problem_lines_never_carry_terminal_escapes_from_file_names(run_cli, cor
     assert result.exit_code == 1
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
     assert "FAILED bad\\x1b[2J\\u202ename.md" in result.stderr
+
+
+def test_the_server_freezes_what_the_master_holds_before_it_forks_a_worker(app):
+    server = _Server(app, {"bind": "127.0.0.1:0", "workers": 1, "threads": 1})
+    assert server.cfg.pre_fork is freeze_before_fork
+    before = gc.get_freeze_count()
+    try:
+        server.cfg.pre_fork(None, None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
