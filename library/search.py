@@ -72,6 +72,9 @@ class Library:
         # facet -> value -> (label, its lowercase sort key): a search lists hundreds of facet values, which come from
         # the vocabularies and the index, so a bounded set (and LABELS_HELD bounds it).
         self._labels: dict[str, dict[str, tuple[str, str]]] = {}
+        # facet -> value -> its place among the facet's labelled values in label order (lowercase label, then
+        # value), rebuilt when a value without one turns up: listing a facet is then two sorts keyed in C.
+        self._label_order: dict[str, dict[str, int]] = {}
 
     @contextmanager
     def published(self) -> Iterator[Generation]:
@@ -325,6 +328,18 @@ class Library:
                 labels[value] = (label, label.lower())
         if name == "year":
             return [FacetValue(v, v, counts.get(v, 0), v in selected) for v in sorted(present, reverse=True)]
+        order = self._label_order.get(name, {})
+        if not present <= order.keys() and present <= labels.keys():
+            ranked = sorted(labels, key=lambda v: (labels[v][1], v))
+            order = self._label_order[name] = {v: place for place, v in enumerate(ranked)}
+        if present <= order.keys():
+            counted = counts
+            unmatched = [v for v in selected if v not in counts]  # chosen, but in none of the matches
+            if unmatched:
+                counted = {**counts, **dict.fromkeys(unmatched, 0)}
+            ordered = sorted(present, key=order.__getitem__)
+            ordered.sort(key=counted.__getitem__, reverse=True)  # stable: equal counts stay in label order
+            return [FacetValue(v, labels[v][0], counted[v], v in selected) for v in ordered]
         keyed = sorted(
             (-counts.get(v, 0), labels[v][1] if v in labels else self.label(name, v).lower(), v) for v in present
         )

@@ -462,6 +462,12 @@ def test_totals_pages_and_facet_counts_agree(library, request):
         chosen = cleaned.selected(name)
         assert {v.value for v in values if v.selected} == set(chosen)
         assert all(v.count > 0 or v.selected for v in values)
+        ordered = (
+            sorted(values, key=lambda v: -int(v.value))
+            if name == "year"
+            else sorted(values, key=lambda v: (-v.count, v.label.lower(), v.value))
+        )  # most documents first, then by label; years newest first
+        assert values == ordered, name
         if not chosen:
             assert all(v.count <= result.total for v in values), name
         else:
