@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import pickle
 import shutil
+from pathlib import Path
 
 import pytest
 from whoosh.system import pack_uint
@@ -196,3 +197,31 @@ def test_an_arrays_file_written_a_chunk_at_a_time_reads_back_whole(tmp_path, mon
     assert arrays.SegmentArrays.open(path, 4) is None  # names a document the segment does not hold
     assert len(arrays.ERRORS) == 1 and "documents the segment does not hold" in arrays.ERRORS[0]
     arrays.ERRORS.clear()
+
+
+def _mapped_kb(path: Path) -> int:
+    """The resident kilobytes this process maps from a file (Linux's /proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if "-" in line.split(" ", 1)[0] and ":" not in line.split(" ", 1)[0]:
+            inside = line.endswith(" " + str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc/self/smaps")
+def test_opening_an_arrays_file_leaves_only_what_searches_read_mapped(searched, tmp_path):
+    """Opening checks every offset and document number; those pages are then unmapped from the process (they
+    stay in the kernel's page cache), and a search maps back the pages it reads."""
+    folder = searched.store.root / searched.store.current_name()
+    largest = max(folder.glob("*" + arrays.EXTENSION), key=lambda p: p.stat().st_size)
+    path = Path(shutil.copy(largest, tmp_path / largest.name))  # a file no other reader in this process maps
+    held = arrays.SegmentArrays.open(path, 10**6)
+    assert held is not None and path.stat().st_size > 1 << 20
+    assert _mapped_kb(path) <= 64
+    body = held.fields["body"]
+    for number in range(0, len(body.word_ends), 50):
+        docs, weights = body.postings(number)
+        assert len(docs) == len(weights) > 0 and int(docs.sum()) >= 0
+    assert _mapped_kb(path) > 0
