@@ -8,6 +8,7 @@ import pickle
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh.system import pack_uint
 
@@ -225,3 +226,34 @@ def test_opening_an_arrays_file_leaves_only_what_searches_read_mapped(searched, 
         docs, weights = body.postings(number)
         assert len(docs) == len(weights) > 0 and int(docs.sum()) >= 0
     assert _mapped_kb(path) > 0
+
+
+@pytest.mark.parametrize("narrow_below", [arrays.NARROW_BELOW, 1])
+def test_offsets_into_the_positions_take_four_bytes_unless_a_field_has_too_many_positions(
+    tmp_path, monkeypatch, narrow_below
+):
+    monkeypatch.setattr(arrays, "NARROW_BELOW", narrow_below)
+    monkeypatch.setattr(arrays, "CHECK_VALUES", 2)  # the check on opening reads the offsets two at a time
+    writer = arrays.ArraysWriter(("body",), ("body",), str(tmp_path))
+    postings = writer.field("body")
+    postings.start_word(b"housing")
+    for doc in range(7):
+        deltas = [doc, 1, 1][: doc % 3 + 1]
+        postings.add(doc, 1.0, pack_uint(len(deltas)) + pickle.dumps(deltas, 2))
+    path = tmp_path / ("segment" + arrays.EXTENSION)
+    with path.open("wb") as out:
+        writer.write(out)
+    held = arrays.SegmentArrays.open(path, 7)
+    assert held is not None
+    body = held.fields["body"]
+    assert body.position_starts.dtype == (np.uint32 if narrow_below > 1 else np.int64)
+    expected = {doc: list(itertools.accumulate([doc, 1, 1][: doc % 3 + 1])) for doc in range(7)}
+    assert body.positions_in(0, list(range(7))) == expected
+
+
+def test_offsets_out_of_order_anywhere_make_an_arrays_file_unreadable(monkeypatch):
+    monkeypatch.setattr(arrays, "CHECK_VALUES", 2)
+    assert arrays._ascending(np.array([0, 1, 1, 3, 7], dtype=np.uint32))
+    for broken in ([0, 2, 1, 3, 7], [0, 1, 3, 2, 7], [0, 1, 3, 7, 6]):  # inside a slice and across two
+        assert not arrays._ascending(np.array(broken, dtype=np.uint32))
+        assert not arrays._ascending(np.array(broken, dtype=np.int64))
