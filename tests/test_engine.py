@@ -257,3 +257,24 @@ def test_offsets_out_of_order_anywhere_make_an_arrays_file_unreadable(monkeypatc
     for broken in ([0, 2, 1, 3, 7], [0, 1, 3, 2, 7], [0, 1, 3, 7, 6]):  # inside a slice and across two
         assert not arrays._ascending(np.array(broken, dtype=np.uint32))
         assert not arrays._ascending(np.array(broken, dtype=np.int64))
+
+
+@pytest.mark.parametrize(
+    ("weights", "stored"),
+    [([1.0, 3.0, 57.0], np.uint8), ([1.0, 300.0], np.uint16), ([1.0, 70_000.0], np.float32),
+     ([1.0, 2.5], np.float32), ([1.0, -2.0], np.float32), ([1.0, float("nan")], np.float32)],
+)  # fmt: skip
+def test_weights_are_kept_in_the_smallest_type_that_holds_them_exactly(tmp_path, monkeypatch, weights, stored):
+    monkeypatch.setattr(arrays, "CHUNK_POSTINGS", 1)  # the weights are looked over a chunk at a time
+    writer = arrays.ArraysWriter(("tags",), (), str(tmp_path))
+    writer.field("tags").start_word(b"housing")
+    for doc, weight in enumerate(weights):
+        writer.field("tags").add(doc, weight, b"")
+    path = tmp_path / ("segment" + arrays.EXTENSION)
+    with path.open("wb") as out:
+        writer.write(out)
+    held = arrays.SegmentArrays.open(path, len(weights))
+    assert held is not None
+    docs, read = held.fields["tags"].postings(0)
+    assert read.dtype == stored and docs.tolist() == list(range(len(weights)))
+    assert np.array_equal(np.asarray(read, dtype=np.float64), np.asarray(weights, dtype=np.float32), equal_nan=True)
