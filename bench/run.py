@@ -329,10 +329,15 @@ def _filtered(request: SearchRequest) -> bool:
 
 
 def web_load(
-    index: Path, corpus: Path, queries: list[SearchRequest], clients: int, warmup: list[SearchRequest] | None = None
+    index: Path,
+    corpus: Path,
+    queries: list[SearchRequest],
+    clients: int,
+    warmup: list[SearchRequest] | None = None,
+    profile: Callable[[int], dict[str, object]] | None = None,
 ) -> dict[str, object]:
     """`coop-library serve` on 127.0.0.1, `clients` threads sending every query's /search page once; latency,
-    errors, memory.
+    errors, memory (and `profile(server pid)`'s figures, when given, taken after the last request).
 
     Fresh: every URL is distinct and none was requested before (the warm-up has URLs of its own), so no
     page comes from the server's cache of rendered pages.
@@ -351,7 +356,9 @@ def web_load(
                 fetched(*_fetch(base + url))
 
         latencies, errors, elapsed = _run_clients(clients, client)
-        memory = server_memory_mb(server.pid)
+        memory: dict[str, object] = {**server_memory_mb(server.pid)}
+        if profile is not None:
+            memory["profile"] = profile(server.pid)
     return {
         "fresh": True, "clients": clients, "requests": len(latencies), "distinct_urls": len(set(urls)),
         "with_filters": sum(map(_filtered, queries)), "errors": errors, "requests_per_s": len(latencies) / elapsed,

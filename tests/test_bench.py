@@ -89,3 +89,18 @@ def test_every_scenario_runs_at_a_tiny_size(tmp_path, capsys):
         del figures[scenario]["tantivy"]
     del figures["search"]["agreement"]["tantivy"]
     assert "–" in table(figures)
+
+
+def test_the_server_memory_profile_says_which_arrays_searches_brought_in(tmp_path):
+    from bench.run import _fetch, serving
+    from bench.server_memory import profile
+
+    corpus = CorpusGenerator(seed=5).write(tmp_path / "corpus", 60)
+    run_indexer(corpus, tmp_path / "index")
+    with serving(tmp_path / "index", corpus) as (base, server):
+        title = CorpusGenerator(seed=5).document(3)[1].split("\n")[1]  # title: "Real Wants Activities ..."
+        words = title.split('"')[1].lower().split()[:2]
+        assert all(_fetch(f"{base}/search?q={word}")[1] for word in words)
+        figures = profile(server.pid)
+    assert len(figures["processes"]) >= 2 and all(p["Pss"] > 0 for p in figures["processes"])
+    assert {"docs", "weights"} <= set(figures["arrays_mb"])  # the searched words' postings, by kind of array

@@ -219,7 +219,7 @@ def test_opening_an_arrays_file_leaves_only_what_searches_read_mapped(searched, 
     largest = max(folder.glob("*" + arrays.EXTENSION), key=lambda p: p.stat().st_size)
     path = Path(shutil.copy(largest, tmp_path / largest.name))  # a file no other reader in this process maps
     held = arrays.SegmentArrays.open(path, 10**6)
-    assert held is not None and path.stat().st_size > 1 << 20
+    assert held is not None and path.stat().st_size > 1 << 19
     assert _mapped_kb(path) <= 64
     body = held.fields["body"]
     for number in range(0, len(body.word_ends), 50):
@@ -278,3 +278,82 @@ def test_weights_are_kept_in_the_smallest_type_that_holds_them_exactly(tmp_path,
     docs, read = held.fields["tags"].postings(0)
     assert read.dtype == stored and docs.tolist() == list(range(len(weights)))
     assert np.array_equal(np.asarray(read, dtype=np.float64), np.asarray(weights, dtype=np.float32), equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("last_doc", "docs_type", "far", "positions_type"),
+    [(200, np.uint8, 300, np.uint16), (60_000, np.uint16, 65_535, np.uint16), (70_000, np.int32, 65_536, np.int32)],
+)  # fmt: skip
+def test_document_numbers_and_positions_take_the_fewest_bytes_that_hold_them(
+    tmp_path, monkeypatch, last_doc, docs_type, far, positions_type
+):
+    monkeypatch.setattr(arrays, "CHUNK_POSTINGS", 2)  # looked over, and written, a chunk of postings at a time
+    monkeypatch.setattr(arrays, "CHECK_VALUES", 2)  # and checked, on opening, two weights at a time
+    writer = arrays.ArraysWriter(("body",), ("body",), str(tmp_path))
+    postings = writer.field("body")
+    expected = {}
+    for word, docs in ((b"energy", [0, 3, last_doc]), (b"housing", [1, last_doc])):
+        postings.start_word(word)
+        for doc in docs:
+            deltas = [doc % 7, far - doc % 7] if doc == last_doc else [doc % 7, 2]
+            postings.add(doc, float(len(deltas)), pack_uint(len(deltas)) + pickle.dumps(deltas, 2))
+            expected.setdefault(word, {})[doc] = list(itertools.accumulate(deltas))
+    path = tmp_path / ("segment" + arrays.EXTENSION)
+    with path.open("wb") as out:
+        writer.write(out)
+    held = arrays.SegmentArrays.open(path, last_doc + 1)
+    assert held is not None
+    body = held.fields["body"]
+    assert body.docs.dtype == docs_type and body.positions.dtype == positions_type
+    # each posting's weight is its number of positions, so only where each word's positions start is kept
+    assert body.position_starts is None and body.word_position_starts.tolist() == [0, 6, 10]
+    for word, positions in expected.items():
+        number = body.word(word)
+        assert number is not None and body.postings(number)[0].tolist() == sorted(positions)
+        # documents asked for beyond what the stored type holds are looked up all the same
+        assert body.positions_in(number, [0, 1, 2, 3, last_doc, 10**6]) == positions
+
+
+def _counted_positions_file(folder: Path) -> Path:
+    """An arrays file whose weights count each posting's positions: three words, two documents each."""
+    writer = arrays.ArraysWriter(("body",), ("body",), str(folder))
+    postings = writer.field("body")
+    for word in (b"energy", b"food", b"housing"):
+        postings.start_word(word)
+        for doc in (0, 1):
+            deltas = [doc, 1, 1][: doc + 2]
+            postings.add(doc, float(len(deltas)), pack_uint(len(deltas)) + pickle.dumps(deltas, 2))
+    path = folder / ("segment" + arrays.EXTENSION)
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+def test_positions_placed_by_weights_that_do_not_add_up_make_an_arrays_file_unreadable(tmp_path, monkeypatch):
+    monkeypatch.setattr(arrays, "CHECK_VALUES", 4)  # a word's postings across two slices of the check
+    path = _counted_positions_file(tmp_path)
+    held = arrays.SegmentArrays.open(path, 2)
+    assert held is not None and held.fields["body"].positions_in(2, [0, 1]) == {0: [0, 1], 1: [1, 2, 3]}
+    weights = held.fields["body"].weights
+    assert weights.dtype == np.uint8 and weights.tolist() == [2, 3] * 3
+    data = bytearray(path.read_bytes())
+    at = data.index(bytes([2, 3, 2, 3, 2, 3]))  # the weights, one byte each
+    data[at + 3] = 2  # the second word's second posting now claims one position fewer
+    path.write_bytes(bytes(data))
+    arrays.ERRORS.clear()
+    assert arrays.SegmentArrays.open(path, 2) is None
+    assert len(arrays.ERRORS) == 1 and "weights do not count each word's positions" in arrays.ERRORS[0]
+    arrays.ERRORS.clear()
+
+
+def test_arrays_files_of_the_earlier_kind_still_read_and_unknown_kinds_do_not(tmp_path):
+    path = _counted_positions_file(tmp_path)
+    data = path.read_bytes()
+    assert data.startswith(arrays.MAGIC)
+    path.write_bytes(b"COOPARR1" + data[8:])  # the layout is the same; only what the header names differs
+    assert arrays.SegmentArrays.open(path, 2) is not None
+    path.write_bytes(b"COOPARR9" + data[8:])
+    arrays.ERRORS.clear()
+    assert arrays.SegmentArrays.open(path, 2) is None
+    assert len(arrays.ERRORS) == 1 and "does not start as an arrays file" in arrays.ERRORS[0]
+    arrays.ERRORS.clear()

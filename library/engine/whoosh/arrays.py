@@ -14,6 +14,13 @@ searched through Whoosh's blocks, with the same answers (tests/test_engine.py co
 
 Layout: the magic bytes, the header's length (8 bytes, little-endian), a JSON header naming each field's
 arrays with their dtype, offset and length, then the arrays, each starting on an 8-byte boundary.
+
+The pages a search reads are what the server's memory holds of these files, so each array takes the fewest
+bytes that hold its values: weights (how often a word stands in a field) one byte, document numbers and
+positions two where a segment and its fields are small enough, offsets four. Where every posting's weight is
+its number of positions (always, with the library's unboosted tokens), a posting's positions start where its
+word's do plus the weights of the postings before it, so one offset per word is kept (`word_position_starts`)
+instead of one per posting (`position_starts`, in files written before, or where weights are boosted).
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 EXTENSION = ".arrays"
-MAGIC = b"COOPARR1"
+MAGIC = b"COOPARR2"  # a reader that knows only "COOPARR1" files (which place every posting's positions) rejects
+READABLE = (b"COOPARR1", MAGIC)  # these, whose positions may be placed by the weights, and searches through Whoosh
 _INT_SIZE = 4  # Whoosh's Positions value: a 4-byte count, then the pickled position deltas
 CHUNK_POSTINGS = 1 << 18  # postings whose positions are computed at once when the file is written
 SPILL_VALUES = 1 << 18  # postings a field's arrays hold in memory while written before they go to temporary files
@@ -135,18 +143,43 @@ class _FieldPostings:
         self.word_starts.values.append(len(self.docs))
         plain = {"words": self.words, "word_ends": self.word_ends, "word_starts": self.word_starts,
                  "docs": self.docs, "weights": self.weights}  # fmt: skip
-        if self.positional:
-            self.position_starts.values.append(len(self.deltas))
-            plain["position_starts"] = self.position_starts
+        offsets = np.dtype(np.uint32 if len(self.deltas) < NARROW_BELOW else np.int64)  # into the positions
         for name, column in plain.items():
             kind: np.dtype[Any] = column.dtype
-            if name == "position_starts" and len(self.deltas) < NARROW_BELOW:  # 30% of the file, at 8 bytes
-                kind = np.dtype(np.uint32)
-            elif name == "weights":  # word counts, read a search at a time: a quarter of the size, mostly
-                kind = _counts_type(column)
+            if name in ("weights", "docs"):  # word counts and a segment's document numbers: mostly 1 or 2 bytes
+                kind = _smallest_type(column.chunks(CHUNK_POSTINGS), column.dtype)
             yield name, kind, len(column), _cast(column.chunks(CHUNK_POSTINGS), kind)
-        if self.positional:
-            yield "positions", np.dtype(np.int32), len(self.deltas), self._positions()
+        if not self.positional:
+            return
+        self.position_starts.values.append(len(self.deltas))
+        if self._weights_count_positions():  # a posting's positions follow from the weights before it: one per word
+            starts = self._word_position_starts()
+            yield "word_position_starts", offsets, len(starts), iter([starts.astype(offsets)])
+        else:
+            starts_column = self.position_starts
+            yield "position_starts", offsets, len(starts_column), _cast(starts_column.chunks(CHUNK_POSTINGS), offsets)
+        kind = _smallest_type(self._positions(), np.dtype(np.int32))  # 2 bytes but in a field of 65,536 words or more
+        yield "positions", kind, len(self.deltas), _cast(self._positions(), kind)
+
+    def _weights_count_positions(self) -> bool:
+        """Whether every posting's weight is the number of its positions (so, with the library's unboosted
+        tokens, always): then where a posting's positions start is its word's start plus the weights before it."""
+        for first in range(0, len(self.docs), CHUNK_POSTINGS):
+            stop = min(first + CHUNK_POSTINGS, len(self.docs))
+            counts = np.diff(self.position_starts.slice(first, stop + 1))
+            if not np.array_equal(counts, self.weights.slice(first, stop)):
+                return False
+        return True
+
+    def _word_position_starts(self) -> np.ndarray:
+        """Where each word's positions start (its first posting's), and, last, the number of positions."""
+        picks = self.word_starts.slice(0, len(self.word_starts))  # each word's first posting, then the postings
+        out = np.empty(len(picks), dtype=np.int64)
+        for first in range(0, len(self.position_starts), CHUNK_POSTINGS):
+            chunk = self.position_starts.slice(first, min(first + CHUNK_POSTINGS, len(self.position_starts)))
+            low, high = np.searchsorted(picks, [first, first + len(chunk)])
+            out[low:high] = chunk[picks[low:high] - first]
+        return out
 
     def _positions(self) -> Iterator[np.ndarray]:
         """Each posting's positions, from Whoosh's deltas (from the posting's previous position): a running sum
@@ -224,7 +257,10 @@ class FieldArrays:
         self.word_starts = arrays["word_starts"]
         self.docs = arrays["docs"]
         self.weights = arrays["weights"]
+        # Where each posting's positions start, or (in files that leave that out because every posting's weight
+        # is its number of positions) where each word's do.
         self.position_starts = arrays.get("position_starts")
+        self.word_position_starts = arrays.get("word_position_starts")
         self.positions = arrays.get("positions")
         self._count = len(self.word_ends)
         self._looked_up: dict[bytes, int | None] = {}  # words already found (or not), at most WORDS_HELD
@@ -232,6 +268,8 @@ class FieldArrays:
             raise ValueError("its word and posting arrays disagree in length")
         if self.position_starts is not None and len(self.position_starts) != len(self.docs) + 1:
             raise ValueError("its position starts do not match its postings")
+        if self.word_position_starts is not None and len(self.word_position_starts) != self._count + 1:
+            raise ValueError("its position starts do not match its words")
 
     def check(self, documents: int, fieldname: str) -> None:
         """Raise ValueError unless every offset stays inside its array and every document is in the segment."""
@@ -239,12 +277,20 @@ class FieldArrays:
             "word_ends": (self.word_ends, len(self.words)),
             "word_starts": (self.word_starts, len(self.docs)),
             "position_starts": (self.position_starts, len(self.positions) if self.positions is not None else 0),
+            "word_position_starts": (
+                self.word_position_starts,
+                len(self.positions) if self.positions is not None else 0,
+            ),
         }
         for name, (offsets, end) in counts.items():
             if offsets is None:
                 continue
             if len(offsets) and (offsets[-1] != end or offsets[0] < 0 or not _ascending(offsets)):
                 raise ValueError(f"its {fieldname} {name} do not run in order to the end of their array")
+        if self.word_position_starts is not None and not _weights_add_up(
+            self.weights, self.word_starts, self.word_position_starts
+        ):
+            raise ValueError(f"its {fieldname} weights do not count each word's positions")
         if len(self.docs) and (int(self.docs.min()) < 0 or int(self.docs.max()) >= documents):
             raise ValueError(f"its {fieldname} postings name documents the segment does not hold")
 
@@ -270,19 +316,32 @@ class FieldArrays:
 
     def positions_in(self, number: int, docs: list[int]) -> dict[int, list[int]]:
         """A word's positions in those of `docs` (segment numbers) that hold it."""
-        if self.positions is None or self.position_starts is None:
+        if self.positions is None or (self.position_starts is None and self.word_position_starts is None):
             return {}
         start, end = int(self.word_starts[number]), int(self.word_starts[number + 1])
         holding = self.docs[start:end]
-        wanted = np.asarray(docs, dtype=np.int32)
+        wanted = np.asarray(docs, dtype=np.int64)
+        held = np.iinfo(holding.dtype)
+        if len(wanted) and wanted.min() >= held.min and wanted.max() <= held.max:
+            wanted = wanted.astype(holding.dtype)  # searched in the postings' own type, not in a converted copy of them
         at = np.searchsorted(holding, wanted)
         inside = at < len(holding)
         found = np.zeros(len(wanted), dtype=bool)
         found[inside] = holding[at[inside]] == wanted[inside]
         out: dict[int, list[int]] = {}
-        starts = self.position_starts
-        for doc, posting in zip(wanted[found].tolist(), (at[found] + start).tolist(), strict=True):
-            out[doc] = self.positions[int(starts[posting]) : int(starts[posting + 1])].tolist()
+        if self.position_starts is not None:
+            starts = self.position_starts
+            for doc, posting in zip(wanted[found].tolist(), (at[found] + start).tolist(), strict=True):
+                out[doc] = self.positions[int(starts[posting]) : int(starts[posting + 1])].tolist()
+            return out
+        assert self.word_position_starts is not None  # one of the two, as checked above
+        if not found.any():
+            return out
+        counts = self.weights[start : start + int(at[found].max()) + 1]  # the word's postings up to the last wanted
+        ends = np.cumsum(counts.astype(np.int64, copy=False)) + int(self.word_position_starts[number])
+        for doc, posting in zip(wanted[found].tolist(), at[found].tolist(), strict=True):
+            end = int(ends[posting])
+            out[doc] = self.positions[end - int(counts[posting]) : end].tolist()
         return out
 
 
@@ -320,21 +379,27 @@ def _cast(chunks: Iterator[np.ndarray], kind: np.dtype[Any]) -> Iterator[np.ndar
         yield chunk if chunk.dtype == kind else chunk.astype(kind)
 
 
-def _counts_type(column: _Column) -> np.dtype[Any]:
-    """The smallest unsigned integer type that holds every weight exactly, or the column's own type.
+def _smallest_type(chunks: Iterator[np.ndarray], own: np.dtype[Any]) -> np.dtype[Any]:
+    """The smallest unsigned integer type that holds every value exactly (uint8 or uint16), or the values' own.
 
-    A weight is how often the word stands in the document's field (times its tokens' boosts, which the library
-    leaves at 1), so it is nearly always a small whole number; a search reads them as float64 whatever their type.
+    Weights (how often the word stands in the document's field, times its tokens' boosts, which the library
+    leaves at 1), a segment's document numbers and word positions are nearly always small whole numbers; a
+    search reads them as int64 or float64 whatever their type, so only the file's size and the pages a
+    search brings into memory change.
     """
-    top = 0.0
-    for chunk in column.chunks(CHUNK_POSTINGS):
-        if len(chunk) and (not np.all(np.isfinite(chunk)) or chunk.min() < 0 or np.any(chunk != np.floor(chunk))):
-            return column.dtype
-        top = max(top, float(chunk.max()) if len(chunk) else 0.0)
+    top = 0
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if chunk.dtype.kind == "f" and (not np.all(np.isfinite(chunk)) or np.any(chunk != np.floor(chunk))):
+            return own
+        if chunk.min() < 0:
+            return own
+        top = max(top, int(chunk.max()))
     for kind in (np.uint8, np.uint16):
         if top <= np.iinfo(kind).max:
             return np.dtype(kind)
-    return column.dtype
+    return own
 
 
 def _release(mapped: mmap.mmap) -> None:
@@ -357,13 +422,28 @@ def _ascending(values: np.ndarray) -> bool:
     return True
 
 
+def _weights_add_up(weights: np.ndarray, word_starts: np.ndarray, word_position_starts: np.ndarray) -> bool:
+    """Whether each word's positions start where the weights of every posting before it add up to, read a
+    slice at a time (as `_ascending`)."""
+    total = 0
+    for first in range(0, len(weights), CHECK_VALUES):
+        part = weights[first : first + CHECK_VALUES]
+        running = np.cumsum(part.astype(np.int64, copy=False))  # whole numbers, however they are stored
+        low, high = np.searchsorted(word_starts, [first, first + len(part)])
+        before = total + running[word_starts[low:high] - first] - part[word_starts[low:high] - first]
+        if not np.array_equal(before, word_position_starts[low:high]):
+            return False
+        total += int(running[-1])
+    return total == int(word_position_starts[-1])
+
+
 def _unreadable(path: Path, reason: str) -> None:
     ERRORS.append(f"{path}: {reason}")
     log.warning("the postings arrays %s cannot be read (%s); its segment is searched through Whoosh", path, reason)
 
 
 def _read(mapped: mmap.mmap) -> dict[str, FieldArrays]:
-    if mapped[: len(MAGIC)] != MAGIC:
+    if mapped[: len(MAGIC)] not in READABLE:
         raise ValueError("it does not start as an arrays file")
     (length,) = struct.unpack("<Q", mapped[len(MAGIC) : len(MAGIC) + 8])
     header = json.loads(mapped[len(MAGIC) + 8 : len(MAGIC) + 8 + length])
