@@ -160,10 +160,15 @@ class IndexStore:
 
     def manifest(self) -> Manifest:
         """Return the published generation's manifest, or an empty one."""
+        text = self.manifest_text()
+        return Manifest(documents={}) if text is None else Manifest.from_json(text)
+
+    def manifest_text(self) -> str | None:
+        """The published generation's manifest as written, or None when there is none."""
         try:
-            return Manifest.from_json((self.current_path() / MANIFEST).read_text(encoding="utf-8"))
+            return (self.current_path() / MANIFEST).read_text(encoding="utf-8")
         except (IndexUnavailableError, FileNotFoundError):
-            return Manifest(documents={})
+            return None
 
     def check(self) -> IndexCheck | None:
         """Compare the published index with its manifest (count and ids); None if nothing is published."""

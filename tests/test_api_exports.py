@@ -181,3 +181,9 @@ def test_a_generation_keeps_only_what_pages_show_of_its_manifest():
 
     assert (status.generation, status.created, status.documents) == (7, 1000.0, 3)
     assert status.added == {"a": 900.0, "b": 1000.0, "c": 1000.0}
+    # read from the manifest's text, each entry cut to its time as it is parsed: the same status
+    edited = {**manifest.documents, "d": {"path": "d.md", "added": 950}, "e": {**entry, "added": [1]}}
+    text = Manifest(7, 1000.0, edited, {"themes": "abc"}, 3).to_json()
+    assert Status.read(text) == Status.of(Manifest.from_json(text))
+    assert Status.read(text).added == {"a": 900.0, "b": 1000.0, "c": 1000.0, "d": 950.0, "e": 1000.0}
+    assert Status.read(None) == Status.of(Manifest(documents={}))
