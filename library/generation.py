@@ -25,7 +25,7 @@ from .vocab import Vocabularies
 
 K = TypeVar("K")
 V = TypeVar("V")
-RESULT_CACHE_SIZE = 512  # searches whose results are kept per generation (a result is ~50 KB)
+RESULT_CACHE_SIZE = 128  # searches whose results are kept per generation (a result is ~40 KB at 100,000 documents)
 
 
 class LeastRecentlyUsed(Generic[K, V]):

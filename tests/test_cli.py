@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from coop_library.cli import cli
 from tests.helpers import write_markdown
-from webui.serve import _Server, freeze_before_fork
+from webui.serve import _Server, before_fork
 
 BODY = "Plymouth City Council set up a co-operative energy company with residents."
 
@@ -128,10 +131,54 @@ def test_problem_lines_never_carry_terminal_escapes_from_file_names(run_cli, cor
 
 def test_the_server_freezes_what_the_master_holds_before_it_forks_a_worker(app):
     server = _Server(app, {"bind": "127.0.0.1:0", "workers": 1, "threads": 1})
-    assert server.cfg.pre_fork is freeze_before_fork
+    assert server.cfg.pre_fork is before_fork
     before = gc.get_freeze_count()
     try:
         server.cfg.pre_fork(None, None)
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+_ARENAS = """
+import ctypes, os, sys, tempfile, threading
+import numpy as np
+libc = ctypes.CDLL(None)
+libc.fdopen.restype, libc.fdopen.argtypes = ctypes.c_void_p, [ctypes.c_int, ctypes.c_char_p]
+libc.malloc_info.argtypes, libc.fclose.argtypes = [ctypes.c_int, ctypes.c_void_p], [ctypes.c_void_p]
+
+
+def arenas():
+    with tempfile.TemporaryFile() as out:
+        stream = libc.fdopen(os.dup(out.fileno()), b"w")
+        libc.malloc_info(0, stream)
+        libc.fclose(stream)
+        out.seek(0)
+        return out.read().decode().count("<heap nr=")
+
+
+if sys.argv[1] == "one":
+    from webui.serve import one_malloc_arena
+    assert one_malloc_arena()
+pid = os.fork()  # a worker: what the master set is inherited
+if pid:
+    sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+before = arenas()
+threads = [threading.Thread(target=lambda: [np.ones(50_000).sum() for _ in range(200)]) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(arenas() - before)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not os.path.exists("/lib/x86_64-linux-gnu/libc.so.6")
+                    and not os.path.exists("/lib/aarch64-linux-gnu/libc.so.6"), reason="glibc's malloc_info")  # fmt: skip
+def test_a_worker_forked_by_the_server_allocates_from_one_malloc_arena_however_many_threads():
+    added = {}  # arenas the worker's threads added to those it was forked with (numpy's own threads make some)
+    for setting in ("default", "one"):
+        ran = subprocess.run([sys.executable, "-c", _ARENAS, setting], capture_output=True, text=True, timeout=60)
+        assert ran.returncode == 0, ran.stderr
+        added[setting] = int(ran.stdout)
+    assert added["default"] > 0 and added["one"] == 0

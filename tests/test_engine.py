@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import query as Q
 from whoosh.system import pack_uint
 
 from bench.corpus import CorpusGenerator
@@ -357,3 +358,24 @@ def test_arrays_files_of_the_earlier_kind_still_read_and_unknown_kinds_do_not(tm
     assert arrays.SegmentArrays.open(path, 2) is None
     assert len(arrays.ERRORS) == 1 and "does not start as an arrays file" in arrays.ERRORS[0]
     arrays.ERRORS.clear()
+
+
+def test_the_match_cache_holds_no_more_bytes_than_its_bound_and_answers_the_same(searched):
+    reader = engine_reader(searched)
+    shared = reader.matches
+    words = [Q.Term("body", w) for w in ("housing", "energy", "food", "council", "youth", "plymouth", "zzzz")]
+    expected = [shared.postings(w) for w in words]
+    bound = sum(sorted(searched_bytes(p, shared.size) for p in expected)[-3:])  # room for three words, not seven
+    cache = matching.MatchCache(shared.searcher, shared.live, shared.size, capacity=bound)
+    for _ in range(2):
+        for word, want in zip(words, expected, strict=True):
+            got = cache.postings(word)
+            assert got.mask == want.mask and np.array_equal(got.docs, want.docs)
+            assert np.array_equal(got.scores, want.scores)
+            held = [value for _, value in cache._entries.values()]
+            assert cache._held == sum(searched_bytes(v, cache.size) for v in held) <= cache.capacity
+    assert 1 < len(cache._entries) < len(words)  # a word's bitset counts: an eighth of a byte a document
+
+
+def searched_bytes(value: object, size: int) -> int:
+    return size // 8 + (value.docs.nbytes + value.scores.nbytes if hasattr(value, "docs") else 0)

@@ -28,6 +28,7 @@ from .arrays import EXTENSION, FieldArrays, SegmentArrays
 from .blocks import add_array_scores, add_term_scores
 from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 
+MATCHES_HELD = 32 << 20  # bytes of matched documents and scores kept per generation, in each server process
 POSITIONS_HELD = 500_000  # documents' word positions kept per generation for nearness before they are dropped
 # Whoosh has no types: its searchers, readers and queries are Any here.
 Searcher: TypeAlias = Any
@@ -55,10 +56,12 @@ def _leaves(q: Q.Query, boost: float = 1.0) -> Iterator[tuple[Q.Query, float]]:
 class MatchCache:
     """Per-generation cache of the documents queries match (and, for words, their scores), least used dropped.
 
-    Its size is bounded by the number of postings held, so a large library cannot fill memory with it.
+    Its size is bounded by the bytes its entries hold (each one's bitset of the library's documents, and a
+    word's document numbers and scores), so a large library cannot fill memory with it: counted in postings
+    alone, at 100,000 documents the bitsets of a few thousand rare words would have taken 12 KB each unseen.
     """
 
-    def __init__(self, searcher: Searcher, live: int, size: int, capacity: int = 4_000_000) -> None:
+    def __init__(self, searcher: Searcher, live: int, size: int, capacity: int = MATCHES_HELD) -> None:
         self.searcher, self.live, self.size, self.capacity = searcher, live, size, capacity
         # Each segment's postings arrays (None for a segment without them), by the id of its leaf reader.
         self._arrays = {id(sub.reader()): _segment_arrays(sub.reader()) for sub, _ in searcher.leaf_searchers()}
@@ -91,7 +94,7 @@ class MatchCache:
             self._entries.move_to_end(key)
             return cast(_Value, entry[1])  # a key's kind ("mask", "scored") fixes what its computation returns
         value = compute()
-        cost = 1 + (len(value.docs) if isinstance(value, Postings) else self.size // 64)
+        cost = self.size // 8 + (value.docs.nbytes + value.scores.nbytes if isinstance(value, Postings) else 0)
         self._entries[key] = (cost, value)
         self._held += cost
         while self._held > self.capacity and len(self._entries) > 1:

@@ -32,7 +32,7 @@ from .bounds import bound_expansions, syntax_matches
 from .matching import MatchCache, concept_matches, only_words
 from .query import TEXT_FIELDS, QueryBuilder
 
-STORED_HELD = 1024  # stored documents kept per generation, most recently read
+STORED_HELD = 256  # stored documents kept per generation, most recently read (20 KB each at 100,000 documents)
 # Whoosh has no types: its searchers are Any here.
 Searcher: TypeAlias = Any
 
