@@ -12,7 +12,7 @@ import pytest
 
 from coop_library.cli import cli
 from tests.helpers import write_markdown
-from webui.serve import _Server, before_fork
+from webui.serve import _Server, before_fork, give_back_freed_memory
 
 BODY = "Plymouth City Council set up a co-operative energy company with residents."
 
@@ -132,6 +132,7 @@ def test_problem_lines_never_carry_terminal_escapes_from_file_names(run_cli, cor
 def test_the_server_freezes_what_the_master_holds_before_it_forks_a_worker(app):
     server = _Server(app, {"bind": "127.0.0.1:0", "workers": 1, "threads": 1})
     assert server.cfg.pre_fork is before_fork
+    assert server.cfg.post_request is give_back_freed_memory
     before = gc.get_freeze_count()
     try:
         server.cfg.pre_fork(None, None)
@@ -182,3 +183,14 @@ def test_a_worker_forked_by_the_server_allocates_from_one_malloc_arena_however_m
         assert ran.returncode == 0, ran.stderr
         added[setting] = int(ran.stdout)
     assert added["default"] > 0 and added["one"] == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc_trim")
+def test_a_worker_gives_freed_memory_back_at_most_once_a_second(monkeypatch):
+    from webui import serve
+
+    monkeypatch.setattr(serve._Trim, "last", float("-inf"))
+    assert give_back_freed_memory(None, None, None, None) is True
+    assert give_back_freed_memory(None, None, None, None) is False  # within the second: nothing done
+    monkeypatch.setattr(serve._Trim, "last", serve._Trim.last - serve.TRIM_EVERY)
+    assert give_back_freed_memory(None, None, None, None) is True

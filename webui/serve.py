@@ -11,7 +11,10 @@ import ctypes
 import gc
 import os
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -87,7 +90,7 @@ class _Server(BaseApplication):
         config = {
             "worker_class": "webui.worker.HeadBufferingWorker", "proc_name": "coop-library", "accesslog": None,
             "errorlog": "-", "loglevel": "warning", "timeout": 60, "graceful_timeout": 10, "keepalive": 5,
-            "limit_request_line": 0, "pre_fork": before_fork, **self.options,
+            "limit_request_line": 0, "pre_fork": before_fork, "post_request": give_back_freed_memory, **self.options,
         }  # fmt: skip
         for key, value in config.items():
             self.cfg.set(key, value)
@@ -97,6 +100,7 @@ class _Server(BaseApplication):
 
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter for the most malloc arenas a process keeps
+TRIM_EVERY = 1.0  # seconds: a worker gives the C library's freed memory back at most this often
 
 
 def before_fork(_server: object, _worker: object) -> None:
@@ -124,3 +128,28 @@ def one_malloc_arena() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_ARENA_MAX, 1))
+
+
+class _Trim:
+    """When a worker last gave freed memory back, and the C library's malloc_trim (None where there is none)."""
+
+    lock = threading.Lock()
+    last = float("-inf")
+    call: Any
+    try:
+        call = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        call = None
+
+
+def give_back_freed_memory(_worker: object, _request: object, _environ: object, _response: object) -> bool:
+    """After a request (gunicorn's post_request), at most once every TRIM_EVERY seconds: hand the pages malloc
+    holds free back to the kernel (malloc_trim). A search's temporary arrays and objects, freed, stayed in the
+    worker as free space malloc kept (100,000 documents: 25 MB a worker, given back in 4 ms). True if it did."""
+    now = time.monotonic()
+    with _Trim.lock:
+        if _Trim.call is None or now - _Trim.last < TRIM_EVERY:
+            return False
+        _Trim.last = now
+    _Trim.call(0)
+    return True
