@@ -18,9 +18,10 @@ arrays with their dtype, offset and length, then the arrays, each starting on an
 The pages a search reads are what the server's memory holds of these files, so each array takes the fewest
 bytes that hold its values: weights (how often a word stands in a field) one byte, document numbers and
 positions two where a segment and its fields are small enough, offsets four. Where every posting's weight is
-its number of positions (always, with the library's unboosted tokens), a posting's positions start where its
-word's do plus the weights of the postings before it, so one offset per word is kept (`word_position_starts`)
-instead of one per posting (`position_starts`, in files written before, or where weights are boosted).
+its number of positions (in a field without a field boost: the body, nine tenths of the positions), a
+posting's positions start where its word's do plus the weights of the postings before it, so one offset per
+word is kept (`word_position_starts`) instead of one per posting (`position_starts`: the boosted title and
+summary, and files written before).
 """
 
 from __future__ import annotations
@@ -162,8 +163,8 @@ class _FieldPostings:
         yield "positions", kind, len(self.deltas), _cast(self._positions(), kind)
 
     def _weights_count_positions(self) -> bool:
-        """Whether every posting's weight is the number of its positions (so, with the library's unboosted
-        tokens, always): then where a posting's positions start is its word's start plus the weights before it."""
+        """Whether every posting's weight is the number of its positions (so in a field without a field boost):
+        then where a posting's positions start is its word's start plus the weights before it."""
         for first in range(0, len(self.docs), CHUNK_POSTINGS):
             stop = min(first + CHUNK_POSTINGS, len(self.docs))
             counts = np.diff(self.position_starts.slice(first, stop + 1))
