@@ -341,10 +341,18 @@ def test_positions_placed_by_weights_that_do_not_add_up_make_an_arrays_file_unre
     at = data.index(bytes([2, 3, 2, 3, 2, 3]))  # the weights, one byte each
     data[at + 3] = 2  # the second word's second posting now claims one position fewer
     path.write_bytes(bytes(data))
+    assert _unreadable_because(path, 2) == "weights do not count each word's positions"
+
+
+def _unreadable_because(path: Path, documents: int) -> str:
+    """Open an arrays file that must not read; the one reason reported, after the file's name."""
     arrays.ERRORS.clear()
-    assert arrays.SegmentArrays.open(path, 2) is None
-    assert len(arrays.ERRORS) == 1 and "weights do not count each word's positions" in arrays.ERRORS[0]
-    arrays.ERRORS.clear()
+    try:
+        assert arrays.SegmentArrays.open(path, documents) is None
+        assert len(arrays.ERRORS) == 1
+        return arrays.ERRORS[0].split(": ", 1)[1].replace("its body ", "")
+    finally:
+        arrays.ERRORS.clear()
 
 
 def test_arrays_files_of_the_earlier_kind_still_read_and_unknown_kinds_do_not(tmp_path):
@@ -354,10 +362,7 @@ def test_arrays_files_of_the_earlier_kind_still_read_and_unknown_kinds_do_not(tm
     path.write_bytes(b"COOPARR1" + data[8:])  # the layout is the same; only what the header names differs
     assert arrays.SegmentArrays.open(path, 2) is not None
     path.write_bytes(b"COOPARR9" + data[8:])
-    arrays.ERRORS.clear()
-    assert arrays.SegmentArrays.open(path, 2) is None
-    assert len(arrays.ERRORS) == 1 and "does not start as an arrays file" in arrays.ERRORS[0]
-    arrays.ERRORS.clear()
+    assert _unreadable_because(path, 2) == "it does not start as an arrays file"
 
 
 def test_the_match_cache_holds_no_more_bytes_than_its_bound_and_answers_the_same(searched):
