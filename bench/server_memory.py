@@ -20,9 +20,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
-from library.engine.whoosh.arrays import EXTENSION, MAGIC, READABLE
+from library.engine import engine
 from library.vocab import load_vocabularies
 
 from .queries import fresh_sets
@@ -58,24 +56,22 @@ def _rollup(pid: int) -> dict[str, float]:
 
 def arrays_in_use(pids: list[int]) -> dict[str, float]:
     """MB of each kind of array (docs, weights, positions...) mapped in any of the processes, counted once."""
+    parts: dict[str, list[tuple[int, int, str]]] = {}  # each mapped file's parts, as the engine names them
     pages: set[tuple[str, int]] = set()
     for pid in pids:
-        pages |= _mapped_pages(pid)
+        pages |= _mapped_pages(pid, parts)
     kinds: Counter[str] = Counter()
-    regions: dict[str, list[tuple[int, int, str]]] = {}
     for path, page in pages:
-        if path not in regions:
-            regions[path] = _regions(Path(path))
         start = page * PAGE
-        for first, end, name in regions[path]:  # a page can hold the end of one array and the start of the next
+        for first, end, name in parts[path]:  # a page can hold the end of one array and the start of the next
             overlap = min(end, start + PAGE) - max(first, start)
             if overlap > 0:
                 kinds[name] += overlap
     return {name: round(size / 2**20, 1) for name, size in kinds.most_common()}
 
 
-def _mapped_pages(pid: int) -> set[tuple[str, int]]:
-    """(arrays file, page number in the file) of every page of an arrays file present in the process."""
+def _mapped_pages(pid: int, parts: dict[str, list[tuple[int, int, str]]]) -> set[tuple[str, int]]:
+    """(file, page number in the file) of every page present in the process of a file the engine names parts of."""
     found: set[tuple[str, int]] = set()
     try:
         maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
@@ -84,32 +80,20 @@ def _mapped_pages(pid: int) -> set[tuple[str, int]]:
         return found
     with pagemap:
         for line in maps:
-            parts = line.split(maxsplit=5)
-            if len(parts) < 6 or not parts[5].endswith(EXTENSION):
+            fields = line.split(maxsplit=5)
+            if len(fields) < 6 or not fields[5].startswith("/"):
                 continue
-            low, high = (int(x, 16) for x in parts[0].split("-"))
-            first_page = int(parts[2], 16) // PAGE
+            path = fields[5]
+            if path not in parts:
+                parts[path] = engine().mapped_parts(Path(path))
+            if not parts[path]:
+                continue
+            low, high = (int(x, 16) for x in fields[0].split("-"))
+            first_page = int(fields[2], 16) // PAGE
             pagemap.seek(low // PAGE * 8)
             entries = struct.unpack(f"<{(high - low) // PAGE}Q", pagemap.read((high - low) // PAGE * 8))
-            found |= {(parts[5], first_page + i) for i, entry in enumerate(entries) if entry & _PRESENT}
+            found |= {(path, first_page + i) for i, entry in enumerate(entries) if entry & _PRESENT}
     return found
-
-
-def _regions(path: Path) -> list[tuple[int, int, str]]:
-    """(first byte, end, array name) of each array in an arrays file, the header's bytes as "header"."""
-    with open(path, "rb") as f:
-        head = f.read(len(MAGIC) + 8)
-        if head[: len(MAGIC)] not in READABLE:
-            return []
-        (length,) = struct.unpack("<Q", head[len(MAGIC) :])
-        header = json.loads(f.read(length))
-    base = (len(MAGIC) + 8 + length + 7) // 8 * 8
-    regions = [(0, base, "header")]
-    for described in header["fields"].values():
-        for name, (dtype, offset, count) in described.items():
-            size = count * np.dtype(dtype).itemsize
-            regions.append((base + offset, base + offset + size, name))
-    return regions
 
 
 if __name__ == "__main__":

@@ -384,3 +384,16 @@ def test_the_match_cache_holds_no_more_bytes_than_its_bound_and_answers_the_same
 
 def searched_bytes(value: object, size: int) -> int:
     return size // 8 + (value.docs.nbytes + value.scores.nbytes if hasattr(value, "docs") else 0)
+
+
+def test_the_engine_names_the_parts_of_the_files_searches_map_for_memory_profiles(tmp_path):
+    path = _counted_positions_file(tmp_path)
+    parts = engine().mapped_parts(path)
+    names = [name for _, _, name in parts]
+    assert names[0] == "header" and {"docs", "weights", "word_position_starts", "positions"} <= set(names)
+    assert all(first <= end <= path.stat().st_size for first, end, _ in parts)
+    assert dict((name, end - first) for first, end, name in parts)["weights"] == 6  # six postings, a byte each
+    (tmp_path / "notes.arrays").write_bytes(b"not one")
+    assert engine().mapped_parts(tmp_path / "notes.arrays") == []
+    assert engine().mapped_parts(tmp_path / "missing.arrays") == []
+    assert engine().mapped_parts(tmp_path / "segment.seg") == []

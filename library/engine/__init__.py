@@ -104,6 +104,10 @@ class Engine(Protocol):
     def terms(self, text: str) -> list[str]:
         """Text analysed as the index analyses it (lowercased, stemmed, stop words dropped)."""
 
+    def mapped_parts(self, path: Path) -> list[tuple[int, int, str]]:
+        """(first byte, end, name) of each part of a file of the index that searches map into memory, for memory
+        profiles (bench.server_memory); [] for any other file."""
+
 
 def engine() -> Engine:
     """The engine that holds this installation's index."""

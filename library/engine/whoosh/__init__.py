@@ -19,6 +19,7 @@ from whoosh import index as whoosh_index
 from ...model import Document
 from ...vocab import Vocabularies
 from ..fields import stored_document
+from . import arrays
 from .analysis import TOKEN_PATTERN, text_analyzer
 from .reader import WhooshReader
 from .schema import SCHEMA_VERSION, build_schema
@@ -93,6 +94,9 @@ class WhooshEngine:
 
     def terms(self, text: str) -> list[str]:
         return [t.text for t in self._analyzer(text)]
+
+    def mapped_parts(self, path: Path) -> list[tuple[int, int, str]]:
+        return arrays.parts(path) if path.name.endswith(arrays.EXTENSION) else []
 
 
 ENGINE = WhooshEngine()

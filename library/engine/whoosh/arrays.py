@@ -443,6 +443,26 @@ def _unreadable(path: Path, reason: str) -> None:
     log.warning("the postings arrays %s cannot be read (%s); its segment is searched through Whoosh", path, reason)
 
 
+def parts(path: Path) -> list[tuple[int, int, str]]:
+    """(first byte, end, array name) of each array in an arrays file, the bytes before them as "header"; [] for
+    a file that is not one (or no longer there)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(MAGIC) + 8)
+            if len(head) < len(MAGIC) + 8 or head[: len(MAGIC)] not in READABLE:
+                return []
+            (length,) = struct.unpack("<Q", head[len(MAGIC) :])
+            header = json.loads(f.read(length))
+    except (OSError, ValueError):
+        return []
+    base = _padded(len(MAGIC) + 8 + length)
+    found = [(0, base, "header")]
+    for described in header["fields"].values():
+        for name, (dtype, offset, count) in described.items():
+            found.append((base + offset, base + offset + count * np.dtype(dtype).itemsize, name))
+    return found
+
+
 def _read(mapped: mmap.mmap) -> dict[str, FieldArrays]:
     if mapped[: len(MAGIC)] not in READABLE:
         raise ValueError("it does not start as an arrays file")
