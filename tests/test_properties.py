@@ -186,9 +186,11 @@ def test_clean_text_leaves_no_unwanted_characters_and_is_idempotent(text):
     assert cleaned == cleaned.strip() and "\n\n\n" not in cleaned
 
 
-# Values yaml.safe_dump writes so that they read back equal: NaN is never equal to itself, and PyYAML's writer
-# puts a raw NEL (U+0085) into quoted text, where YAML reads it as a line break.
-yaml_text = st.text(st.characters(exclude_characters="\x85"), max_size=30)
+# Values yaml.safe_dump writes so that they read back equal: NaN is never equal to itself, PyYAML's writer
+# puts a raw NEL (U+0085) into quoted text, where YAML reads it as a line break, and it writes a lone surrogate
+# (not a character: no UTF-8 file can hold one) as an escape, "\uD800", that libyaml, which reads simple front
+# matter, refuses; the reader then reports the file as malformed YAML, which is the answer wanted.
+yaml_text = st.text(st.characters(exclude_characters="\x85", exclude_categories=("Cs",)), max_size=30)
 yaml_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(allow_nan=False), yaml_text, st.dates(),
     st.datetimes(),
@@ -224,6 +226,13 @@ def test_any_front_matter_yaml_writes_comes_back_unchanged(scratch, meta, body, 
         assert not isinstance(outcome, ParseError), outcome
         assert outcome.meta == meta
         assert_clean(outcome.body)
+
+
+def test_front_matter_escaping_a_lone_surrogate_is_refused_by_name(scratch):
+    """Not a character, so never a title or a key: the file is reported as malformed YAML and skipped."""
+    with written(scratch, "front.md", b'---\ntitle: "Housing \\uD800"\n---\nThe body.\n') as path:
+        outcome = read_or_refuse(path)
+    assert isinstance(outcome, ParseError) and str(outcome).startswith("front.md, line 2: malformed YAML")
 
 
 words = st.lists(st.sampled_from(["council", "housing", "tenants", "food", "energy", "Croydon", "youth", "care", "plan",
