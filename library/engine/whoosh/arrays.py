@@ -383,8 +383,8 @@ def _cast(chunks: Iterator[np.ndarray], kind: np.dtype[Any]) -> Iterator[np.ndar
 def _smallest_type(chunks: Iterator[np.ndarray], own: np.dtype[Any]) -> np.dtype[Any]:
     """The smallest unsigned integer type that holds every value exactly (uint8 or uint16), or the values' own.
 
-    Weights (how often the word stands in the document's field, times its tokens' boosts, which the library
-    leaves at 1), a segment's document numbers and word positions are nearly always small whole numbers; a
+    Weights (how often the word stands in the document's field, times the field's boost: 3 for the title),
+    a segment's document numbers and word positions are nearly always small whole numbers; a
     search reads them as int64 or float64 whatever their type, so only the file's size and the pages a
     search brings into memory change.
     """
