@@ -57,59 +57,35 @@ class LeastRecentlyUsed(Generic[K, V]):
 
 @dataclass(frozen=True)
 class Status:
-    """What pages say of a published generation: its number, when it was written, and when each document was
-    first published (Unix time), by id.
+    """What pages say of a published generation: its number, when it was written and how many documents it holds.
 
-    Kept instead of the manifest, whose entries (path, hash, size, time) only the indexer needs: at 100,000
-    documents the parsed manifest took 54 MB in every server process.
+    Kept instead of the manifest, whose entries (path, hash, size, times) only the indexer needs: at 100,000
+    documents the parsed manifest took 54 MB in every server process, and even each entry's first-published
+    time alone took 13 MB. A document's first-published time is in the index (`Library.first_published`).
     """
 
     generation: int
     created: float
-    added: dict[str, float]
+    documents: int
 
     @classmethod
     def of(cls, manifest: Manifest) -> Status:
-        entries = manifest.documents or {}
-        created = manifest.created
-        return cls(
-            manifest.generation, created, {d: _time(e.get("added", created), created) for d, e in entries.items()}
-        )
+        return cls(manifest.generation, manifest.created, len(manifest.documents or {}))
 
     @classmethod
     def read(cls, text: str | None) -> Status:
-        """The status of a manifest as written (None: no manifest), each document's entry cut to its first-published
-        time as the JSON is parsed: parsed whole, 100,000 entries' paths and hashes (50 MB) were freed only
-        to leave the server process's memory in pieces too small to give back."""
+        """The status of a manifest as written (None: no manifest), each document's entry dropped as the JSON is
+        parsed: parsed whole, 100,000 entries' paths and hashes (50 MB) were freed only to leave the server
+        process's memory in pieces too small to give back."""
         if text is None:
             return cls.of(Manifest(documents={}))
-        data = json.loads(text, object_hook=_only_added)
-        created = float(data["created"])
-        entries = data.get("documents") or {}
-        return cls(int(data["generation"]), created, {d: _time(_added(e), created) for d, e in entries.items()})
-
-    @property
-    def documents(self) -> int:
-        return len(self.added)
+        data = json.loads(text, object_hook=_entry_dropped)
+        return cls(int(data["generation"]), float(data["created"]), len(data.get("documents") or {}))
 
 
-def _only_added(entry: dict[str, Any]) -> Any:
-    """A JSON object_hook: a document's manifest entry (the objects with a hash) becomes its "added" value alone."""
-    return entry.get("added") if "hash" in entry else entry
-
-
-def _added(entry: object) -> object:
-    """An entry's "added" value: itself, cut as parsed, or read from an entry the hook left whole (no hash)."""
-    return entry.get("added") if isinstance(entry, dict) else entry
-
-
-def _time(value: object, created: float) -> float:
-    """A manifest entry's first-published time; the generation's own time for an entry without a usable one
-    (the indexer writes a number; a hand-edited manifest must not stop the site from opening)."""
-    try:
-        return float(value) if isinstance(value, int | float | str) and not isinstance(value, bool) else created
-    except ValueError:
-        return created
+def _entry_dropped(entry: dict[str, Any]) -> Any:
+    """A JSON object_hook: a document's manifest entry (the objects with a path) becomes None."""
+    return None if "path" in entry else entry
 
 
 class Generation:

@@ -99,9 +99,16 @@ class Library:
         self._published.close()
 
     def status(self) -> Status:
-        """The published generation's number, time and documents' first-published times."""
+        """The published generation's number, time and number of documents."""
         with self.published() as generation:
             return generation.status
+
+    def first_published(self, doc_id: str) -> float | None:
+        """When a document was first published in the library (Unix time); None for one it does not hold."""
+        with self.published() as generation:
+            docnum = generation.reader.docnum(doc_id)
+            added = generation.reader.added(docnum) if docnum is not None else 0
+        return float(added) if added else None
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search with facet counts, snippets and a spelling suggestion.
@@ -238,10 +245,8 @@ class Library:
         chosen, regions = set(request.council), set(request.region)
         return sum(
             1
-            for council_id, mask in facets.values["practice"].items()
-            if mask & docs
-            and (not chosen or council_id in chosen)
-            and (not regions or self.region_of(council_id) in regions)
+            for council_id in facets.counts("practice", docs)
+            if (not chosen or council_id in chosen) and (not regions or self.region_of(council_id) in regions)
         )
 
     def region_of(self, council_id: str) -> str:
@@ -420,7 +425,7 @@ def _filters(facets: FacetIndex, request: SearchRequest) -> Filters:
     """The documents a request's facet choices, year range and members-only filter allow."""
     years = facets.year_range(request.year_from, request.year_to)
     if request.members_only:  # a filter with no counts of its own: it narrows every facet alike
-        years &= facets.values[MEMBER].get("yes", 0)
+        years &= facets.value(MEMBER, "yes")
     selections = {name: facets.select(name, request.selected(name)) for name in FACET_FIELDS}
     allowed = years
     for mask in selections.values():

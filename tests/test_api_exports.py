@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from indexer import run_indexer
 from library.generation import Status
-from library.store import Manifest
+from library.store import MANIFEST, IndexStore, Manifest
 from tests.conftest import BUNDLED
 from tests.helpers import write_markdown
 from webui import create_app
@@ -172,18 +172,44 @@ def test_atom_feed_stays_well_formed_with_control_characters(hostile_app):
 
 
 def test_a_generation_keeps_only_what_pages_show_of_its_manifest():
-    """The server keeps each document's first-published time, not the manifest's paths and hashes; a hand-edited
-    entry without a usable time takes the generation's own, rather than stopping the site from opening."""
+    """The server keeps a generation's number, time and document count, not the manifest's entries (paths, hashes,
+    times); entries are dropped as the manifest's text is parsed, and hand-edited ones still count."""
     entry = {"path": "a.md", "hash": "x", "size": 1, "mtime": 1}
     manifest = Manifest(7, 1000.0, {"a": {**entry, "added": 900}, "b": {**entry, "added": "oops"}, "c": entry})
 
-    status = Status.of(manifest)
-
-    assert (status.generation, status.created, status.documents) == (7, 1000.0, 3)
-    assert status.added == {"a": 900.0, "b": 1000.0, "c": 1000.0}
-    # read from the manifest's text, each entry cut to its time as it is parsed: the same status
-    edited = {**manifest.documents, "d": {"path": "d.md", "added": 950}, "e": {**entry, "added": [1]}}
+    assert Status.of(manifest) == Status(7, 1000.0, 3)
+    edited = {**manifest.documents, "d": {"path": "d.md", "added": 950}, "e": {"added": [1]}}
     text = Manifest(7, 1000.0, edited, {"themes": "abc"}, 3).to_json()
-    assert Status.read(text) == Status.of(Manifest.from_json(text))
-    assert Status.read(text).added == {"a": 900.0, "b": 1000.0, "c": 1000.0, "d": 950.0, "e": 1000.0}
-    assert Status.read(None) == Status.of(Manifest(documents={}))
+    assert Status.read(text) == Status.of(Manifest.from_json(text)) == Status(7, 1000.0, 5)
+    assert Status.read(None) == Status(0, Manifest(documents={}).created, 0)
+
+
+def test_feed_entries_carry_each_documents_first_published_time_from_the_index(corpus_dir, index_dir):
+    """A feed entry's `updated` is when the library first published the document (kept in the index, not in
+    every server process's memory); a changed document keeps its first time, a new one has the run's."""
+    for name in ("a", "b"):
+        write_markdown(corpus_dir, f"2021/{name}.md", "Energy text.", title=f"Energy {name}", year=2021)
+    run_indexer(corpus_dir, index_dir)
+    manifest_path = IndexStore(index_dir).current_path() / MANIFEST
+    manifest = Manifest.from_json(manifest_path.read_text())
+    manifest.documents["2021/a"]["added"] = 1577836800  # as if first published on 1 January 2020
+    manifest_path.write_text(manifest.to_json())
+    write_markdown(corpus_dir, "2021/a.md", "Energy text, changed.", title="Energy a", year=2021)
+    write_markdown(corpus_dir, "2021/c.md", "Energy text.", title="Energy c", year=2021)
+    run_indexer(corpus_dir, index_dir)
+    flask_app = create_app({"INDEX": str(index_dir), "CORPUS": str(BUNDLED)})
+    try:
+        feed = ET.fromstring(flask_app.test_client().get("/search.atom?q=energy").data)
+        updated = {
+            e.findtext(f"{ATOM}id").rsplit("/", 1)[1]: e.findtext(f"{ATOM}updated") for e in feed.iter(f"{ATOM}entry")
+        }
+        status = flask_app.extensions["library"].status()
+        assert flask_app.extensions["library"].first_published("2021/gone") is None
+    finally:
+        flask_app.extensions["library"].close()
+    final = Manifest.from_json((IndexStore(index_dir).current_path() / MANIFEST).read_text()).documents
+    stamps = {
+        n: datetime.fromtimestamp(final[f"2021/{n}"]["added"], tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for n in "abc"
+    }
+    assert updated == stamps and updated["a"] == "2020-01-01T00:00:00Z" and updated["c"] > updated["a"]
+    assert status.documents == 3

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import run_indexer
+from library.facets import FacetIndex, members
+from library.ranking import to_bitset
 from library.search import Library, SearchRequest
 from library.store import IndexStore
 from tests.conftest import BUNDLED
@@ -188,6 +191,30 @@ def test_facet_counts_match_counts_computed_from_the_corpus(bundled):
         assert {v.value: v.count for v in result.facets[facet]} == independent_counts(
             documents, facet, lambda d: True
         ), facet
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    size=st.integers(1, 400),
+    values=st.dictionaries(st.sampled_from(["2019", "2020", "2021", "2022", "2031"]), st.sets(st.integers(0, 399))),
+    base=st.sets(st.integers(0, 399)),
+)
+def test_facet_counts_are_exact_for_common_values_held_as_bitsets_and_rare_ones_held_as_arrays(size, values, base):
+    """Common values (one document in 32 or more) are bitsets, rarer ones arrays; both count, select and take
+    year ranges exactly as a set of document numbers would, and a value no document has selects nothing."""
+    docs = {v: sorted(d for d in found if d < size) for v, found in values.items()}
+    chosen = {d for d in base if d < size}
+    facets = FacetIndex(size, to_bitset(np.arange(size), size), {"year": {v: np.array(d) for v, d in docs.items()}})
+
+    expected = {v: len(chosen & set(d)) for v, d in docs.items() if chosen & set(d)}
+    assert facets.counts("year", to_bitset(np.array(sorted(chosen), dtype=np.int64), size)) == expected
+    for value, held in docs.items():
+        assert members(facets.value("year", value)) == held
+    assert facets.value("year", "1999") == 0 and facets.select("year", []) == facets.live
+    assert members(facets.select("year", ["2019", "2031"])) == sorted({*docs.get("2019", []), *docs.get("2031", [])})
+    in_range = {d for v, found in docs.items() if int(v) >= 2020 for d in found}
+    assert members(facets.year_range(2020, None)) == sorted(in_range)
+    assert facets.year_range(2023, 2030) == 0
 
 
 def test_multi_select_is_or_within_a_facet_and_and_across_facets(bundled):

@@ -95,7 +95,7 @@ def search_atom() -> Response:
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", citation.LIBRARY)  # the entries are the library's records; each links to its sources
     for hit in result.results:
-        _entry(feed, hit, status.added.get(hit.id, status.created))
+        _entry(feed, hit, lib.first_published(hit.id) or status.created)
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
     return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, mimetype="application/atom+xml")
 

@@ -73,6 +73,9 @@ class GenerationReader(Protocol):
 
     def docnum(self, doc_id: str) -> int | None: ...
 
+    def added(self, docnum: int) -> int:
+        """When the document was first published in the library, Unix time (0 if the index does not say)."""
+
     def similar(self, docnum: int, limit: int) -> list[int]:
         """Documents sharing themes, councils and distinctive words with this one, best first, itself excluded."""
 

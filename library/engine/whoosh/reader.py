@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeAlias
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import sorting
@@ -124,6 +125,11 @@ class WhooshReader:
         number: int | None = self.searcher().document_number(id=doc_id)
         return number
 
+    def added(self, docnum: int) -> int:
+        """When the document was first published in the library, Unix time (0 if the index does not say)."""
+        reader = self.searcher().reader()
+        return int(reader.column_reader("added")[docnum]) if reader.has_column("added") else 0
+
     def newest(self, limit: int) -> list[Document]:
         """The documents most recently added to the library, newest document first among equals."""
         order = sorting.MultiFacet(
@@ -167,14 +173,15 @@ class WhooshReader:
             self._opened.clear()
 
 
-def _facet_values(reader: Any, size: int, live: int) -> dict[str, dict[str, int]]:
-    """Each facet value's live documents as a bitset, read from the keyword fields' postings and the year column."""
-    values: dict[str, dict[str, int]] = {}
+def _facet_values(reader: Any, size: int, live: int) -> dict[str, dict[str, np.ndarray]]:
+    """Each facet value's live documents, ascending, read from the keyword fields' postings and the year column."""
+    alive = to_flags(live, size)
+    values: dict[str, dict[str, np.ndarray]] = {}
     for fieldname in COUNTED_FIELDS:
-        values[fieldname] = {
-            term.decode("utf-8"): bitset(reader.postings(fieldname, term).all_ids(), size) & live
-            for term in reader.lexicon(fieldname)
-        }
+        values[fieldname] = {}
+        for term in reader.lexicon(fieldname):
+            docs = np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int64)
+            values[fieldname][term.decode("utf-8")] = docs[alive[docs]]
     years: dict[str, list[int]] = {}
     column = reader.column_reader("year") if reader.has_column("year") else None
     if column is not None:
@@ -182,7 +189,7 @@ def _facet_values(reader: Any, size: int, live: int) -> dict[str, dict[str, int]
             year = column[docnum]
             if year:
                 years.setdefault(str(year), []).append(docnum)
-    values["year"] = {year: bitset(docs, size) for year, docs in years.items()}
+    values["year"] = {year: np.array(docs, dtype=np.int64) for year, docs in years.items()}
     return values
 
 
