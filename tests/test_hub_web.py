@@ -284,6 +284,15 @@ def test_moderation_pages_send_visitors_to_sign_in_and_back(client, moderator):
     assert client.get("/moderate").status_code == 200
 
 
+def test_the_sign_in_form_helps_password_managers_and_phone_keyboards(client):
+    """The email field is the account's user name for password managers and brings up a phone's email keyboard;
+    `autocomplete="username"` is allowed only on a text field (the HTML standard, as the Nu validator reads it)."""
+    page = BeautifulSoup(client.get("/signin").data, "html.parser")
+    email, password = page.find("input", id="email"), page.find("input", id="password")
+    assert (email["type"], email["inputmode"], email["autocomplete"]) == ("text", "email", "username")
+    assert (password["type"], password["autocomplete"]) == ("password", "current-password")
+
+
 @pytest.mark.parametrize(
     "target", ["//evil.example", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)"]
 )
