@@ -60,6 +60,19 @@ def test_the_precedent_question_gets_an_answer_line_and_the_precedent_first(clie
     assert soup.select_one("#result-status[role=status][aria-live=polite]") is not None
 
 
+def test_every_page_describes_itself_for_search_engines_and_link_previews(client):
+    """A page's meta description says what it holds: the library on most pages, a document's own summary on
+    its page, and on a search page the same honest answer line the page leads with."""
+    home = page(client, "/").select_one('meta[name="description"]')["content"]
+    assert home.startswith("Case studies, policy lab reports") and "\n" not in home
+    doc = page(client, f"/doc/{CROYDON}")
+    assert doc.select_one('meta[name="description"]')["content"] == text(doc, "p.lead")[:300]
+    search = page(client, "/search?q=housing+commission")
+    assert search.select_one('meta[name="description"]')["content"] == search.select_one("h1#answer").contents[0]
+    nothing = page(client, "/search?q=spaceport")
+    assert nothing.select_one('meta[name="description"]')["content"] == "No document mentions “spaceport”."
+
+
 def test_snippets_are_highlighted(client):
     soup = page(client, "/search?q=housing+commission")
     marks = [m.get_text().lower() for m in soup.select(".snippet mark")]
@@ -316,6 +329,9 @@ def test_hostile_document_is_escaped_everywhere(corpus_dir, index_dir, make_app)
         assert not soup.select("img"), url
         assert not [m for m in soup.select("mark") if "fake" in m.get_text()], url
         assert not soup.select('a[href^="javascript:"]'), url
+        assert len(soup.select('meta[name="description"]')) == 1, url
+    description = page(client, "/doc/2020/hostile").select_one('meta[name="description"]')["content"]
+    assert description == f"Summary {payload}"  # an attribute's text, escaped in the HTML: no element came of it
 
 
 PARAMETER_NAMES = ["q", "theme", "council", "type", "region", "from", "to", "sort", "page", "per_page", "other"]
