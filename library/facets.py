@@ -120,10 +120,14 @@ class DateOrder:
 
     SPARSE = 50  # below one document in this many, sorting the matches beats walking the whole order
 
-    def __init__(self, dates: Sequence[int], live: int, size: int) -> None:
-        """`dates`: each document number's date_sort key (0 for none)."""
+    def __init__(self, dates: Sequence[int], live: int, size: int, ids: Sequence[str] | None = None) -> None:
+        """`dates`: each document number's date_sort key (0 for none); `ids`: each one's id, to order documents
+        of the same date alike in every build (document numbers change when a nightly run rewrites a document)."""
         self.dates = array("q", dates)
-        ordered = sorted(members(live), key=lambda d: (-self.dates[d], d))
+        if ids is None:
+            ordered = sorted(members(live), key=lambda d: (-self.dates[d], d))
+        else:
+            ordered = sorted(members(live), key=lambda d: (-self.dates[d], ids[d], d))
         self.order = array("q", ordered)
         self.position = array("q", [0] * size)
         for place, doc in enumerate(ordered):
@@ -132,6 +136,10 @@ class DateOrder:
 
     def date(self, doc: int) -> int:
         return self.dates[doc]
+
+    def recency(self, doc: int) -> int:
+        """Larger for a newer document; of two with the same date, larger for the one whose id sorts first."""
+        return self.size - self.position[doc]
 
     def first(self, within: int, count: int, oldest: bool = False) -> list[int]:
         """The first `count` documents of `within`, newest first (or oldest first)."""

@@ -211,7 +211,9 @@ def most_similar(
 def best_first(keys: list[tuple[int, float, int]], count: int, date: Callable[[int], int]) -> list[int]:
     """Document numbers of the `count` largest (rank, score, doc) keys; equal rank and score go newest first.
 
-    Dates are looked up only for the top keys and those tied with the last of them.
+    `date` gives a document's recency, larger for newer (the generation's date order, which also breaks
+    ties between documents of the same date by id); it is looked up only for the top keys and those tied
+    with the last of them.
     """
     if not keys or count <= 0:
         return []

@@ -55,7 +55,8 @@ class WhooshReader:
             live = bitset(reader.all_doc_ids(), size)
             self.facets = FacetIndex(size, live, _facet_values(reader, size, live))
             dates = reader.column_reader("date_sort") if reader.has_column("date_sort") else None
-            self.dates = DateOrder([dates[d] if dates is not None else 0 for d in range(size)], live, size)
+            ids = list(reader.column_reader("id")) if reader.has_column("id") else None  # schema 4 on
+            self.dates = DateOrder([dates[d] if dates is not None else 0 for d in range(size)], live, size, ids)
         self.matches = MatchCache(self._open_searcher(), live, size)
         self.speller = Speller(_IndexWords(self._open_searcher()), vocab)
         self.queries = QueryBuilder(self.index.schema, vocab)
@@ -83,7 +84,7 @@ class WhooshReader:
 
     def rank(self, matched: Matched, within: int, count: int, ranking: Ranking) -> list[int]:
         """The best `count` documents of `within` by relevance; equal scores go newest first."""
-        date_of = self.dates.date
+        date_of = self.dates.recency  # newest first among equals, then by id
         if matched.parsed.is_everything:
             return self.dates.first(within, count)
         if matched.concepts is not None:
@@ -133,7 +134,11 @@ class WhooshReader:
     def newest(self, limit: int) -> list[Document]:
         """The documents most recently added to the library, newest document first among equals."""
         order = sorting.MultiFacet(
-            [sorting.FieldFacet("added", reverse=True), sorting.FieldFacet("date_sort", reverse=True)]
+            [
+                sorting.FieldFacet("added", reverse=True),
+                sorting.FieldFacet("date_sort", reverse=True),
+                *([sorting.FieldFacet("id")] if self.searcher().reader().has_column("id") else []),
+            ]
         )
         results = self.searcher().search(Q.Every(), limit=limit, sortedby=order)
         return [stored_document(hit.fields()) for hit in results]
@@ -150,7 +155,7 @@ class WhooshReader:
         # Summed from the per-generation score cache: walking Whoosh's matchers for twenty-odd terms took a
         # fifth of a second at 10,000 documents, for every document page.
         postings = [self.matches.postings(clause) for clause in clauses]
-        return most_similar(postings, self.facets.size, docnum, limit, self.dates.date)
+        return most_similar(postings, self.facets.size, docnum, limit, self.dates.recency)
 
     def searcher(self) -> Searcher:
         """This thread's searcher of the generation, opened on first use."""

@@ -44,13 +44,14 @@ class ProseField(TEXT):  # type: ignore[misc]  # Whoosh's fields have no types
 # 2: the network's record (lead, organisations, status, evidence, sources; facets status, evidence,
 #    organisation and member) and Culture Hub provenance.
 # 3: each segment's postings arrays file (arrays.py); a generation without them is still searched, more slowly.
-SCHEMA_VERSION = 3
+# 4: a column of ids, so documents that tie (the same date, the same score) keep one order from build to build.
+SCHEMA_VERSION = 4
 
 
 def build_schema() -> Schema:
     """Return the index schema: ranked text fields, facet fields and stored metadata."""
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),
         title=ProseField(stemmed=True, stored=True, field_boost=3.0),
         summary=ProseField(stemmed=True, stored=True, field_boost=2.0),
         body=ProseField(stemmed=True, stored=True),
