@@ -28,7 +28,7 @@ from .arrays import EXTENSION, FieldArrays, SegmentArrays
 from .blocks import add_array_scores, add_term_scores
 from .query import PROXIMITY_FIELDS, PROXIMITY_SLOP
 
-MATCHES_HELD = 16 << 20  # bytes of matched documents and scores kept per generation, in each server process
+MATCHES_HELD = 8 << 20  # bytes of matched documents and scores kept per generation, in each server process
 POSITIONS_HELD = 500_000  # documents' word positions kept per generation for nearness before they are dropped
 # Whoosh has no types: its searchers, readers and queries are Any here.
 Searcher: TypeAlias = Any
