@@ -52,10 +52,12 @@ class FacetIndex:
         self.live = live
         self._dense: dict[str, dict[str, int]] = {}
         self._rare: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._rare_place: dict[str, dict[str, int]] = {}  # a rare value's place in its facet's arrays
         for fieldname, documents in values.items():
             dense = {v: docs for v, docs in documents.items() if len(docs) * self.DENSE >= size}
             self._dense[fieldname] = {v: to_bitset(np.asarray(docs, dtype=np.int64), size) for v, docs in dense.items()}
             rare = [v for v in documents if v not in dense]
+            self._rare_place[fieldname] = {v: place for place, v in enumerate(rare)}
             lengths = np.array([len(documents[v]) for v in rare], dtype=np.int64)
             joined = [np.asarray(documents[v], dtype=np.uint32) for v in rare]
             self._rare[fieldname] = (
@@ -69,11 +71,10 @@ class FacetIndex:
         found = self._dense[fieldname].get(value)
         if found is not None:
             return found
-        rare, starts, docs = self._rare[fieldname]
-        try:
-            place = rare.index(value)
-        except ValueError:
+        place = self._rare_place[fieldname].get(value)
+        if place is None:
             return 0
+        _, starts, docs = self._rare[fieldname]
         return to_bitset(docs[starts[place] : starts[place + 1]], self.size)
 
     def select(self, fieldname: str, chosen: Iterable[str]) -> int:
